@@ -91,6 +91,22 @@ class Settings:
     # --- orchestration ---
     schedule: str = field(metadata={"env": "PIPELINE_SCHEDULE", "doc": "@hourly, @daily or cron"})
     airflow_port: int = field(metadata={"env": "AIRFLOW_PORT", "doc": "Airflow UI/API port"})
+    airflow_db_url: str = field(
+        metadata={"env": "AIRFLOW_DB_URL", "doc": "Airflow metadata DB (default: embedded PostgreSQL)"}
+    )
+    cosmos_execution_mode: str = field(
+        metadata={"env": "COSMOS_EXECUTION_MODE", "doc": "local (one task per dbt node) or watcher"}
+    )
+    dbt_threads: int = field(metadata={"env": "DBT_THREADS", "doc": "dbt threads per invocation"})
+    run_deadline_minutes: int = field(
+        metadata={"env": "PIPELINE_DEADLINE_MINUTES", "doc": "alert if a run is not done after this"}
+    )
+    alert_webhook_url: str = field(
+        metadata={"env": "ALERT_WEBHOOK_URL", "doc": "Slack-compatible webhook; setup stores it in ALERT_CONN_ID"}
+    )
+    alert_conn_id: str = field(
+        metadata={"env": "ALERT_CONN_ID", "doc": "Airflow connection holding the alert webhook URL"}
+    )
 
     @property
     def bq_emulator_url(self) -> str | None:
@@ -155,6 +171,15 @@ class Settings:
             airbyte_connection_id=_env("AIRBYTE_CONNECTION_ID", ""),
             schedule=_env("PIPELINE_SCHEDULE", "@daily"),
             airflow_port=_env_int("AIRFLOW_PORT", 8080),
+            airflow_db_url=_env(
+                "AIRFLOW_DB_URL",
+                f"postgresql+psycopg2://airflow:airflow_local@127.0.0.1:{port}/airflow",
+            ),
+            cosmos_execution_mode=_env("COSMOS_EXECUTION_MODE", "local"),
+            dbt_threads=_env_int("DBT_THREADS", 4),
+            run_deadline_minutes=_env_int("PIPELINE_DEADLINE_MINUTES", 120),
+            alert_webhook_url=_env("ALERT_WEBHOOK_URL", ""),
+            alert_conn_id=_env("ALERT_CONN_ID", "alert_webhook"),
         )
 
     def describe(self) -> list[tuple[str, str, str]]:

@@ -127,8 +127,12 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         self.init()
-        if self.status().running:
-            return
+        if not self.status().running:
+            self._start_server()
+        self.ensure_database(self.settings.source_admin_url)
+        self.ensure_database(self.settings.airflow_db_url)
+
+    def _start_server(self) -> None:
         if port_in_use(self.port):
             raise ServiceError(
                 f"port {self.port} is already taken by another process; "
@@ -140,8 +144,8 @@ class EmbeddedPostgres:
         result = self._pg_ctl("-o", opts, "-l", str(self.log_file), "-w", "-t", "60", "start", check=False)
         if result.returncode != 0:
             tail = self.log_file.read_text().strip().splitlines()[-1:] if self.log_file.exists() else []
-            raise ServiceError(f"PostgreSQL did not start ({' '.join(tail) or result.stderr.strip()}); see {self.log_file}")
-        self.bootstrap_owner()
+            reason = " ".join(tail) or result.stderr.strip()
+            raise ServiceError(f"PostgreSQL did not start ({reason}); see {self.log_file}")
 
     def stop(self) -> None:
         if self.status().running:
@@ -151,14 +155,19 @@ class EmbeddedPostgres:
     def superuser_conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user=postgres dbname={dbname}"
 
-    def bootstrap_owner(self) -> None:
-        """Create the source database and its owner role from SOURCE_ADMIN_DB_URL (idempotent)."""
+    def ensure_database(self, database_url: str) -> None:
+        """Create the database and owner role named in ``database_url`` if it points here (idempotent).
+
+        Used for the source database (SOURCE_ADMIN_DB_URL) and Airflow's metadata DB (AIRFLOW_DB_URL).
+        """
         import psycopg
         from psycopg import sql
 
-        url = urlsplit(self.settings.source_admin_url)
+        url = urlsplit(database_url)
+        if not url.scheme.startswith("postgresql"):
+            return
         if url.port not in (None, self.port) or url.hostname not in ("127.0.0.1", "localhost"):
-            return  # the admin URL points at another server: nothing to create here
+            return  # the URL points at another server: nothing to create here
         owner = unquote(url.username or "marketplace_owner")
         password = unquote(url.password or "")
         dbname = url.path.lstrip("/") or "marketplace"

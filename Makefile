@@ -1,0 +1,62 @@
+# Marketplace ELT — every entry point a person or CI needs. `make help` lists them.
+# Everything installs from this repository's lock files (uv.lock, bq_emulator/requirements.lock).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+VENV := .venv
+EMU_VENV := .venv-bqemulator
+BIN := $(VENV)/bin
+CLI := $(BIN)/marketplace-elt
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.PHONY: help install run test airflow airflow-stop lint services-up services-down bench drills clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(TOOLS)/bin/uv:
+	@echo "installing uv $(UV_VERSION) into $(TOOLS)/ (no system changes)"
+	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(BIN)/marketplace-elt: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+$(EMU_VENV)/bin/bqemulator: bq_emulator/requirements.lock | $(UV)
+	$(UV) venv -q --allow-existing --python 3.11 $(EMU_VENV)
+	VIRTUAL_ENV=$(EMU_VENV) $(UV) pip install -q -r bq_emulator/requirements.lock
+	@touch $@
+
+install: $(BIN)/marketplace-elt $(EMU_VENV)/bin/bqemulator ## create both virtualenvs from the lock files, build the dbt manifest
+	$(CLI) dbt parse
+
+run: install ## the whole pipeline end to end on embedded services, then a summary
+	$(CLI) pipeline run
+
+test: install ## the test suite (starts real services on private ports)
+	$(BIN)/pytest
+
+airflow: install ## Airflow UI + scheduler on http://127.0.0.1:8080 with the DAG unpaused
+	$(CLI) airflow start
+
+airflow-stop: ## stop the Airflow components
+	$(CLI) airflow stop
+
+services-up: install ## start PostgreSQL + BigQuery emulator only
+	$(CLI) services up
+
+services-down: ## stop the embedded services (data is kept in .state/)
+	$(CLI) services down
+
+lint: install ## ruff + mypy
+	$(BIN)/ruff check src tests airflow
+	$(BIN)/ruff format --check src tests airflow
+	$(BIN)/mypy
+
+clean: services-down airflow-stop ## stop everything and delete local state (.state/)
+	rm -rf .state

@@ -1,0 +1,1 @@
+"""Airflow orchestration: the `marketplace_elt` DAG, its task callables, alerts and local Airflow."""

@@ -1,0 +1,196 @@
+"""The `marketplace_elt` DAG: extract-load, then dbt layer by layer with a quality gate after each.
+
+    extract_load -> gate_raw -> staging -> gate_staging -> intermediate -> gate_intermediate
+                 -> marts -> gate_marts -> publish_audit
+
+dbt layers are Cosmos task groups rendered from the manifest built at install time
+(`marketplace-elt dbt parse`), so parsing this DAG never runs dbt. Gates run without retries: a
+breach is a data problem, and retrying it only delays the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from marketplace_elt.errors import ConfigError
+from marketplace_elt.settings import Settings, get_settings
+from marketplace_elt.transform.dbt import dbt_env, manifest_path
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+DAG_ID = "marketplace_elt"
+
+DOC_MD = """
+### marketplace_elt — marketplace PostgreSQL → BigQuery → dbt marts
+
+| group / task | what it does | when it fails |
+|---|---|---|
+| `extract_load` | one task per table (embedded loader) or Airbyte trigger + sensor | source/BigQuery down |
+| `gate_raw` | dbt source freshness + Great Expectations raw suite (schema, row counts) | stale or malformed raw data |
+| `staging` | dbt staging views (rename, cast, clean, dedup) with their tests | a model or test failed |
+| `gate_staging` | keys, accepted values, row counts reconciled with the source | rows lost or invented |
+| `intermediate` | FX to USD, enriched orders, seller tier SCD2, users snapshot | |
+| `gate_intermediate` | SCD2 sanity, FX coverage | unknown currencies above threshold |
+| `marts` | finance, core, marketing and audit marts | |
+| `gate_marts` | GMV ≥ 0, error rates in [0,1], no orphan facts, invalid-payment rate | bad numbers |
+| `publish_audit` | run ledger row, reconciliation summary, Great Expectations data docs | |
+
+A failed gate stops the run: nothing downstream of it runs, so marts keep the last good data.
+**On-call:** follow `docs/runbook.md` (one section per alert). Data docs: [/gx-docs/](/gx-docs/).
+Rerunning a run (clear + run) is safe: every task is idempotent for its data interval.
+"""
+
+# dbt selections per layer (Cosmos RenderConfig.select); seeds feed staging, the users snapshot
+# belongs with the intermediate models, and the ledger is written by publish_audit.
+LAYERS: dict[str, dict[str, list[str]]] = {
+    "staging": {"select": ["path:seeds", "path:models/staging"], "exclude": []},
+    "intermediate": {"select": ["path:snapshots", "path:models/intermediate"], "exclude": []},
+    "marts": {"select": ["path:models/marts"], "exclude": ["audit_run_ledger"]},
+}
+
+DBT_VARS = {
+    "data_interval_start": "{{ data_interval_start }}",
+    "data_interval_end": "{{ data_interval_end }}",
+    "run_id": "{{ run_id }}",
+}
+
+
+def _default_args() -> dict[str, Any]:
+    from marketplace_elt.orchestration.alerts import notify_failure
+
+    return {
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=60),
+        "on_failure_callback": notify_failure,
+    }
+
+
+def _stream_names(settings: Settings) -> list[str]:
+    from marketplace_elt.el.catalog import load_catalog
+
+    return [stream.name for stream in load_catalog().streams]
+
+
+def _extract_load_group(settings: Settings) -> Any:
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import TaskGroup
+
+    from marketplace_elt.orchestration import tasks
+
+    with TaskGroup("extract_load", tooltip="source tables -> BigQuery dataset raw") as group:
+        if settings.el_backend == "airbyte":
+            from marketplace_elt.el.airbyte_tasks import airbyte_extract_load_tasks
+
+            airbyte_extract_load_tasks(settings)
+        else:
+            for stream in _stream_names(settings):
+                PythonOperator(
+                    task_id=f"sync_{stream}",
+                    python_callable=tasks.extract_load_stream,
+                    op_kwargs={"stream": stream},
+                    pool_slots=1,
+                )
+    return group
+
+
+def _dbt_group(settings: Settings, layer: str) -> Any:
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        raise ConfigError(f"dbt manifest missing at {manifest}; run `marketplace-elt dbt parse` (make install does)")
+    mode = {"local": ExecutionMode.LOCAL, "watcher": ExecutionMode.WATCHER}.get(settings.cosmos_execution_mode)
+    if mode is None:
+        raise ConfigError(
+            f"COSMOS_EXECUTION_MODE={settings.cosmos_execution_mode!r} is not supported; use 'local' or 'watcher'"
+        )
+    env = dbt_env(settings)
+    return DbtTaskGroup(
+        group_id=layer,
+        project_config=ProjectConfig(dbt_project_path=settings.dbt_dir, manifest_path=manifest),
+        profile_config=ProfileConfig(
+            profile_name="marketplace",
+            target_name=env["DBT_TARGET"],
+            profiles_yml_filepath=settings.dbt_dir / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(execution_mode=mode, invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=LAYERS[layer]["select"],
+            exclude=LAYERS[layer]["exclude"],
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
+            emit_datasets=False,
+        ),
+        operator_args={
+            "install_deps": False,
+            "vars": DBT_VARS,
+            "env": env,
+            "append_env": True,
+        },
+    )
+
+
+def build_dag(settings: Settings | None = None) -> DAG:
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    from marketplace_elt.orchestration import tasks
+
+    settings = settings or get_settings()
+    with DAG(
+        dag_id=DAG_ID,
+        description="Marketplace PostgreSQL -> BigQuery raw -> dbt staging/intermediate/marts, gated by GX",
+        doc_md=DOC_MD,
+        schedule=settings.schedule,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(),
+        tags=["elt", "marketplace", "dbt", "quality"],
+        deadline=DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=timedelta(minutes=settings.run_deadline_minutes),
+            callback=AsyncCallback(
+                "marketplace_elt.orchestration.alerts.deadline_missed",
+                kwargs={"minutes": settings.run_deadline_minutes},
+            ),
+        ),
+    ) as dag:
+        extract_load = _extract_load_group(settings)
+        gate_raw = PythonOperator(
+            task_id="gate_raw", python_callable=tasks.gate_raw, op_kwargs={"run_id": "{{ run_id }}"}, retries=0
+        )
+        chain: list[Any] = [extract_load, gate_raw]
+        for layer in ("staging", "intermediate", "marts"):
+            group = _dbt_group(settings, layer)
+            layer_gate = PythonOperator(
+                task_id=f"gate_{layer}",
+                python_callable=tasks.gate,
+                op_kwargs={"layer": layer, "run_id": "{{ run_id }}"},
+                retries=0,
+            )
+            chain += [group, layer_gate]
+        publish = PythonOperator(
+            task_id="publish_audit",
+            python_callable=tasks.publish_audit,
+            op_kwargs={
+                "run_id": "{{ run_id }}",
+                "data_interval_start": "{{ data_interval_start }}",
+                "data_interval_end": "{{ data_interval_end }}",
+            },
+        )
+        chain.append(publish)
+        for upstream, downstream in pairwise(chain):
+            upstream >> downstream
+    return dag

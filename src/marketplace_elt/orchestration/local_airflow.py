@@ -1,0 +1,162 @@
+"""Running Airflow on this machine: metadata DB, the four components, the REST API, `dags test`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from marketplace_elt.errors import ServiceError, UserError
+from marketplace_elt.orchestration.airflow_env import ADMIN_USER, admin_password, airflow_env
+from marketplace_elt.services.process import port_in_use, read_pid, terminate, wait_until
+from marketplace_elt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+def _airflow_exe() -> str:
+    exe = Path(sys.executable).parent / "airflow"
+    return str(exe) if exe.exists() else "airflow"
+
+
+def run_airflow(settings: Settings, args: list[str], capture: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **airflow_env(settings)}
+    return subprocess.run([_airflow_exe(), *args], env=env, text=True, capture_output=capture)
+
+
+def migrate(settings: Settings) -> None:
+    """Create or upgrade Airflow's metadata database (idempotent)."""
+    result = run_airflow(settings, ["db", "migrate"], capture=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        raise ServiceError(f"`airflow db migrate` failed ({' '.join(tail)}); is the metadata DB reachable?")
+
+
+def _pid_file(settings: Settings, component: str) -> Path:
+    return settings.airflow_home / f"{component}.pid"
+
+
+def start(settings: Settings, timeout: float = 180.0) -> str:
+    """Start the four Airflow components in the background; return the UI URL once it answers."""
+    base = f"http://127.0.0.1:{settings.airflow_port}"
+    running = {c: read_pid(_pid_file(settings, c)) for c in COMPONENTS}
+    if all(running.values()) and api_ready(base):
+        return base
+    if not running["api-server"] and port_in_use(settings.airflow_port):
+        raise ServiceError(
+            f"port {settings.airflow_port} is already taken by another process; set AIRFLOW_PORT to a free port"
+        )
+    env = {**os.environ, **airflow_env(settings)}
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    for component in COMPONENTS:
+        if running[component]:
+            continue
+        with open(settings.logs_dir / f"airflow-{component}.log", "ab") as out:
+            proc = subprocess.Popen(
+                [_airflow_exe(), component], env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        _pid_file(settings, component).write_text(str(proc.pid))
+    if not wait_until(lambda: api_ready(base), timeout, interval=1.0):
+        raise ServiceError(
+            f"Airflow API not answering on {base} after {timeout:.0f}s; see {settings.logs_dir}/airflow-api-server.log"
+        )
+    return base
+
+
+def stop(settings: Settings) -> None:
+    for component in reversed(COMPONENTS):
+        pid = read_pid(_pid_file(settings, component))
+        if pid:
+            terminate(pid, timeout=20)
+        _pid_file(settings, component).unlink(missing_ok=True)
+
+
+def api_ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/api/v2/version", timeout=3) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class AirflowApi:
+    """Minimal client of Airflow's REST API v2 (token auth) for triggering and watching runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base = f"http://127.0.0.1:{settings.airflow_port}"
+        self.password = admin_password(settings)
+        self._token: str | None = None
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise ServiceError(f"Airflow API {method} {path} answered {exc.code}: {detail}") from None
+        return json.loads(raw) if raw else None
+
+    def token(self) -> str:
+        if self._token is None:
+            answer = self._request(
+                "POST", "/auth/token", {"username": ADMIN_USER, "password": self.password}, auth=False
+            )
+            self._token = str(answer["access_token"])
+        return self._token
+
+    def unpause(self, dag_id: str) -> None:
+        self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180.0) -> None:
+        def parsed() -> bool:
+            try:
+                self._request("GET", f"/api/v2/dags/{dag_id}")
+                return True
+            except ServiceError:
+                return False
+
+        if not wait_until(parsed, timeout, interval=2.0):
+            raise ServiceError(f"DAG {dag_id} not parsed after {timeout:.0f}s; see the dag-processor log")
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        answer = self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
+        return str(answer["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        from urllib.parse import quote
+
+        answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
+        return str(answer["state"])
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        from urllib.parse import quote
+
+        answer = self._request(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000"
+        )
+        return {ti["task_id"]: str(ti["state"]) for ti in answer["task_instances"]}
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 1800.0) -> str:
+        deadline = time.monotonic() + timeout
+        state = "queued"
+        while time.monotonic() < deadline:
+            state = self.run_state(dag_id, run_id)
+            if state in ("success", "failed"):
+                return state
+            time.sleep(5)
+        raise UserError(f"run {run_id} still {state} after {timeout:.0f}s; watch it in the Airflow UI")

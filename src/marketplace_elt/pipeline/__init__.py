@@ -1,0 +1,1 @@
+"""End-to-end run on the configured services: what `make run` does."""

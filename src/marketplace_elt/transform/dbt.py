@@ -1,0 +1,80 @@
+"""dbt invocation: environment derived from Settings, the manifest Cosmos renders from, and runs.
+
+The dbt profile (`dbt/profiles.yml`) reads only environment variables; :func:`dbt_env` is the single
+place that turns Settings into those variables, so the CLI, the Airflow tasks and the tests all
+target the same warehouse and datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from marketplace_elt.errors import UserError
+from marketplace_elt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables the dbt profile and project read."""
+    return {
+        "DBT_PROFILES_DIR": str(settings.dbt_dir),
+        "DBT_TARGET": "emulator" if settings.bq_emulator else "prod",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_TARGET_PATH": str(settings.dbt_target_dir),
+        "DBT_LOG_PATH": str(settings.logs_dir / "dbt"),
+        "BQ_PROJECT": settings.bq_project,
+        "BQ_LOCATION": settings.bq_location,
+        "BQ_EMULATOR_URL": settings.bq_emulator_url or "",
+        "BQ_RAW_DATASET": settings.raw_dataset,
+        "BQ_STAGING_DATASET": settings.staging_dataset,
+        "BQ_MARTS_DATASET": settings.marts_dataset,
+        "SOURCE_TIMEZONE": settings.source_timezone,
+    }
+
+
+def manifest_path(settings: Settings) -> Path:
+    """The manifest Cosmos renders the DAG from; built by `marketplace-elt dbt parse`."""
+    return settings.dbt_target_dir / "manifest.json"
+
+
+def _dbt_executable() -> str:
+    exe = Path(sys.executable).parent / "dbt"
+    return str(exe) if exe.exists() else "dbt"
+
+
+def run_dbt(
+    settings: Settings,
+    args: Sequence[str],
+    dbt_vars: Mapping[str, object] | None = None,
+    check: bool = True,
+) -> int:
+    """Run ``dbt <args>`` in the project directory with the platform environment; streams output."""
+    cmd = [_dbt_executable(), *args]
+    if dbt_vars:
+        cmd += ["--vars", json.dumps(dict(dbt_vars), default=str)]
+    env = {**os.environ, **dbt_env(settings)}
+    log.debug("running %s", " ".join(cmd))
+    result = subprocess.run(cmd, cwd=settings.dbt_dir, env=env)
+    if check and result.returncode != 0:
+        raise UserError(
+            f"`dbt {' '.join(args)}` failed (exit {result.returncode}); read the dbt output above, "
+            f"fix the model or data, and rerun"
+        )
+    return result.returncode
+
+
+def build_manifest(settings: Settings) -> Path:
+    """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`."""
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    run_dbt(settings, ["parse", "--quiet"])
+    path = manifest_path(settings)
+    if not path.exists():
+        raise UserError(f"dbt parse did not write {path}; run `marketplace-elt dbt parse` and read its output")
+    return path
