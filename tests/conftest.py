@@ -25,6 +25,7 @@ TEST_ENV = {
 
 def pytest_configure(config: pytest.Config) -> None:
     home = os.environ.get("TEST_MELT_HOME") or tempfile.mkdtemp(prefix="melt-test-")
+    os.chmod(home, 0o755)  # the PostgreSQL server runs as an unprivileged user when tests run as root
     os.environ["MELT_HOME"] = home
     for key, value in TEST_ENV.items():
         os.environ[key] = value

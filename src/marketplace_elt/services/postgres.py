@@ -109,6 +109,13 @@ class EmbeddedPostgres:
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         _chown_to_server_user(self.root)
+        if os.geteuid() == 0:
+            reachable = subprocess.run(_as_server_user(["test", "-w", str(self.root)]), capture_output=True)
+            if reachable.returncode != 0:
+                raise ServiceError(
+                    f"the PostgreSQL server user '{RUN_AS_USER}' cannot reach {self.root}; "
+                    "set MELT_HOME to a directory every user can traverse (e.g. /var/tmp/marketplace-elt)"
+                )
         log.info("initialising PostgreSQL cluster in %s", self.data_dir)
         cmd = _as_server_user(
             [
@@ -126,18 +133,18 @@ class EmbeddedPostgres:
             raise ServiceError(f"initdb failed in {self.data_dir}: {result.stderr.strip().splitlines()[-1]}")
 
     def start(self) -> None:
-        self.init()
         if not self.status().running:
+            if port_in_use(self.port):
+                raise ServiceError(
+                    f"port {self.port} is already taken by another process; "
+                    f"set SOURCE_PG_PORT to a free port (or stop that process)"
+                )
+            self.init()
             self._start_server()
         self.ensure_database(self.settings.source_admin_url)
         self.ensure_database(self.settings.airflow_db_url)
 
     def _start_server(self) -> None:
-        if port_in_use(self.port):
-            raise ServiceError(
-                f"port {self.port} is already taken by another process; "
-                f"set SOURCE_PG_PORT to a free port (or stop that process)"
-            )
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         _chown_to_server_user(self.socket_dir)
         opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
