@@ -55,3 +55,43 @@ def services(settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(settings) -> Path:  # type: ignore[no-untyped-def]
+    """The manifest Cosmos renders from (`dbt parse`: no warehouse connection needed)."""
+    from marketplace_elt.transform import build_manifest
+
+    return build_manifest(settings)
+
+
+@pytest.fixture(scope="session")
+def airflow_environment(settings, dbt_manifest) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Airflow's environment for this session, applied to os.environ so in-process imports see it."""
+    from marketplace_elt.orchestration.airflow_env import airflow_env
+
+    env = airflow_env(settings)
+    os.environ.update(env)
+    return env
+
+
+TEST_SCALE = float(os.environ.get("TEST_SCALE", "0.1"))
+TEST_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def seeded_source(services):  # type: ignore[no-untyped-def]
+    """The generated marketplace at test scale (deterministic), loaded once per session."""
+    from marketplace_elt.source import seed, table_counts
+
+    if sum(table_counts(services).values()) == 0:
+        seed(services, scale=TEST_SCALE, seed=TEST_SEED, reset=False)
+    return services
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(seeded_source, airflow_environment):  # type: ignore[no-untyped-def]
+    """One full DAG run (airflow dags test) on the seeded source: what `make run` does."""
+    from marketplace_elt.pipeline.run import run_pipeline
+
+    return run_pipeline(seeded_source, scale=TEST_SCALE, seed=TEST_SEED)

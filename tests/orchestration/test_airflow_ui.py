@@ -1,0 +1,66 @@
+"""Real Airflow (api-server, scheduler, dag-processor, triggerer): trigger over REST, see the UI."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from marketplace_elt.orchestration import local_airflow
+from marketplace_elt.orchestration.dag import DAG_ID
+from marketplace_elt.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def airflow_api(pipeline_run, settings: Settings) -> Iterator[local_airflow.AirflowApi]:  # type: ignore[no-untyped-def]
+    local_airflow.migrate(settings)
+    local_airflow.start(settings)
+    api = local_airflow.AirflowApi(settings)
+    try:
+        api.wait_for_dag(DAG_ID)
+        api.unpause(DAG_ID)
+        yield api
+    finally:
+        local_airflow.stop(settings)
+
+
+def test_anonymous_requests_are_refused(airflow_api: local_airflow.AirflowApi) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{airflow_api.base}/api/v2/dags", timeout=10)
+    assert err.value.code in (401, 403)
+
+
+def test_rest_triggered_run_succeeds(airflow_api: local_airflow.AirflowApi) -> None:
+    run_id = airflow_api.trigger(DAG_ID)
+    state = airflow_api.wait_for_run(DAG_ID, run_id, timeout=1800)
+    states = airflow_api.task_states(DAG_ID, run_id)
+    assert state == "success", {t: s for t, s in states.items() if s != "success"}
+    assert states["publish_audit"] == "success"
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (make test installs it)")
+def test_grid_view_shows_the_task_groups(airflow_api: local_airflow.AirflowApi, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shot = tmp_path / "grid.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        context.add_cookies([{"name": "_token", "value": airflow_api.token(), "url": airflow_api.base}])
+        page = context.new_page()
+        page.goto(f"{airflow_api.base}/dags/{DAG_ID}/grid", wait_until="networkidle")
+        page.get_by_text("gate_marts").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(shot), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    for name in ("extract_load", "gate_raw", "staging", "gate_staging", "intermediate", "marts", "publish_audit"):
+        assert name in text, name
+    assert shot.stat().st_size > 10_000
