@@ -69,6 +69,9 @@ class Settings:
     bq_emulator: bool = field(
         metadata={"env": "BQ_USE_EMULATOR", "doc": "use the local BigQuery emulator instead of GCP"}
     )
+    bq_emulator_host: str = field(
+        metadata={"env": "BQ_EMULATOR_HOST", "doc": "emulator host (another host = not started locally)"}
+    )
     bq_emulator_port: int = field(metadata={"env": "BQ_EMULATOR_PORT", "doc": "emulator REST port"})
     bq_emulator_grpc_port: int = field(
         metadata={"env": "BQ_EMULATOR_GRPC_PORT", "doc": "emulator gRPC port"}
@@ -111,7 +114,12 @@ class Settings:
     @property
     def bq_emulator_url(self) -> str | None:
         """Base URL of the emulator, or None when talking to real BigQuery."""
-        return f"http://127.0.0.1:{self.bq_emulator_port}" if self.bq_emulator else None
+        return f"http://{self.bq_emulator_host}:{self.bq_emulator_port}" if self.bq_emulator else None
+
+    @property
+    def bq_emulator_is_local(self) -> bool:
+        """Whether `services up` should start the emulator on this machine."""
+        return self.bq_emulator and self.bq_emulator_host in ("127.0.0.1", "localhost")
 
     @property
     def pg_dir(self) -> Path:
@@ -161,6 +169,7 @@ class Settings:
             bq_project=_env("BQ_PROJECT", "marketplace-analytics"),
             bq_location=_env("BQ_LOCATION", "US"),
             bq_emulator=_env_bool("BQ_USE_EMULATOR", True),
+            bq_emulator_host=_env("BQ_EMULATOR_HOST", "127.0.0.1"),
             bq_emulator_port=_env_int("BQ_EMULATOR_PORT", 9050),
             bq_emulator_grpc_port=_env_int("BQ_EMULATOR_GRPC_PORT", 9060),
             raw_dataset=_env("BQ_RAW_DATASET", "raw"),

@@ -16,14 +16,14 @@ def up(settings: Settings) -> None:
     """Start whatever the settings say is embedded, then create the BigQuery datasets. Idempotent."""
     if settings.embedded_postgres:
         EmbeddedPostgres(settings).start()
-    if settings.bq_emulator:
+    if settings.bq_emulator_is_local:
         BigQueryEmulator(settings).start()
     ensure_datasets(settings)
 
 
 def down(settings: Settings) -> None:
     """Stop the embedded services; their data stays on disk for the next `up`."""
-    if settings.bq_emulator:
+    if settings.bq_emulator_is_local:
         BigQueryEmulator(settings).stop()
     if settings.embedded_postgres:
         EmbeddedPostgres(settings).stop()

@@ -33,10 +33,12 @@ def _status(_: argparse.Namespace) -> int:
         print(f"postgres     {pg.detail:<10} 127.0.0.1:{pg.port}  data={pg.data_dir}")
     else:
         print("postgres     external   (MELT_EMBEDDED_POSTGRES=false, SOURCE_DB_URL is used as is)")
-    if settings.bq_emulator:
+    if settings.bq_emulator_is_local:
         bq = BigQueryEmulator(settings).status()
         ok &= bq.healthy
         print(f"bq_emulator  {bq.detail:<10} {settings.bq_emulator_url}  project={settings.bq_project}")
+    elif settings.bq_emulator:
+        print(f"bq_emulator  external   {settings.bq_emulator_url}  project={settings.bq_project}")
     else:
         print(f"bigquery     real GCP   project={settings.bq_project} location={settings.bq_location}")
     if not ok:
