@@ -58,6 +58,12 @@ services-up: install ## start PostgreSQL + BigQuery emulator only
 services-down: ## stop the embedded services (data is kept in .state/)
 	$(CLI) services down
 
+bench: install ## benchmarks (scale 100 by default; BENCH_SCALE=10 for a quicker look); writes bench/results/
+	$(CLI) bench run --scale $${BENCH_SCALE:-100}
+
+drills: install ## fault drills on real processes; ends with "N passed, N failed"
+	$(CLI) drills run --scale $${DRILLS_SCALE:-0.1}
+
 lint: install ## ruff + mypy
 	$(BIN)/ruff check src tests airflow
 	$(BIN)/ruff format --check src tests airflow

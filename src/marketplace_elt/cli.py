@@ -26,6 +26,8 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
     ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
     ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
+    ("marketplace_elt.bench.cli", "bench: measure the pipeline against the machine's limits"),
+    ("marketplace_elt.drills.cli", "drills: fault drills on real processes (kill, outage, drift, replays)"),
 ]
 
 EPILOG = """\
