@@ -20,7 +20,7 @@ def client(settings: Settings) -> bigquery.Client:
 
         return bigquery.Client(
             project=settings.bq_project,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            credentials=AnonymousCredentials(),
             client_options=ClientOptions(api_endpoint=settings.bq_emulator_url),
             location=settings.bq_location,
         )

@@ -22,9 +22,6 @@ from marketplace_elt.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TASK_LINE = re.compile(r"(Marking task as (\w+)|Task instance .* (succeeded|failed))")
-
-
 @dataclass
 class RunSummary:
     run_id: str
@@ -62,7 +59,7 @@ def _airflow_dags_test(settings: Settings, logical_date: str | None) -> tuple[st
     """Run the DAG once in-process; stream one line per finished task; return (run_id, exit code)."""
     from marketplace_elt.orchestration.airflow_env import airflow_env
 
-    env = {**os.environ, **airflow_env(settings)}
+    env = {**os.environ, **airflow_env(settings), "PIPELINE_DEADLINE_MINUTES": "0"}  # see dag._deadline
     cmd = [os.path.join(os.path.dirname(sys.executable), "airflow"), "dags", "test", "marketplace_elt"]
     if logical_date:
         cmd.append(logical_date)
@@ -77,9 +74,9 @@ def _airflow_dags_test(settings: Settings, logical_date: str | None) -> tuple[st
             match = re.search(r"run_id=([^\s,]+)", line)
             if match and not run_id:
                 run_id = match.group(1).strip("'\"")
-            state = re.search(r"task_id=([\w.]+).*?(?:state|Marking task as)[= ]?(\w+)", line)
-            if "Marking task as" in line and state:
-                print(f"  {state.group(1):<60} {state.group(2).lower()}", flush=True)
+            finished = re.search(r"\[DAG TEST\] end task task_id=([\w.]+)", line)
+            if finished:
+                print(f"  done: {finished.group(1)}", flush=True)
         code = proc.wait()
     if code != 0:
         print(f"  full log: {log_path}", file=sys.stderr)
