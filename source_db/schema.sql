@@ -1,6 +1,8 @@
 -- Marketplace source schema (PostgreSQL 15+). The contract the whole pipeline is built on:
 -- column names and types here are the ones a production marketplace database has.
--- Idempotent: safe to run on an empty database; `marketplace-elt source seed --reset` drops first.
+-- Idempotent: `marketplace-elt source init` (and `seed`) run it on every call; `seed --reset`
+-- empties the tables (TRUNCATE) but keeps this schema, its grants and any local additions.
+-- Conventions the data follows (the generator included) are recorded as column comments below.
 
 CREATE TABLE IF NOT EXISTS users (
     id              uuid PRIMARY KEY,
@@ -150,3 +152,27 @@ CREATE INDEX IF NOT EXISTS reviews_updated_at_idx ON reviews (updated_at);
 CREATE INDEX IF NOT EXISTS order_items_created_at_idx ON order_items (created_at);
 CREATE INDEX IF NOT EXISTS payments_created_at_idx ON payments (created_at);
 CREATE INDEX IF NOT EXISTS seller_tier_history_user_idx ON seller_tier_history (user_id, effective_from);
+
+COMMENT ON COLUMN orders.confirmed_at IS
+    'Naive wall-clock time in the source time zone (SOURCE_TIMEZONE, default America/New_York), '
+    'as the order service writes it; convert with that zone, not as UTC.';
+COMMENT ON COLUMN orders.total_amount IS
+    'subtotal_amount + shipping_amount + tax_amount - discount_amount (all in orders.currency).';
+COMMENT ON TABLE payments IS
+    'One row per payment-provider webhook: charges, failed attempts, refunds (reversal rows with '
+    'negative amounts) and disputes are separate rows. A replayed webhook is stored again under a '
+    'new id with the same event_id. Rows are never updated.';
+COMMENT ON COLUMN payments.amount IS
+    'Amount of the webhook (negative for a refund); platform_fee + seller_payout = amount, both '
+    'NULL when nothing was paid out (failed attempts, disputes).';
+COMMENT ON TABLE seller_tier_history IS
+    'Type-2 history of seller tiers: a change closes the current row (effective_to set, '
+    'is_current false) and opens a new current row; users.seller_tier mirrors the current row.';
+COMMENT ON COLUMN users.deleted_at IS 'Soft delete: the row stays, is_active becomes false.';
+COMMENT ON TABLE event_log IS
+    'Domain events in arrival order: id follows received_at; event_timestamp is when the event '
+    'happened, so late arrivals make the two orders differ. Rows are never updated.';
+COMMENT ON COLUMN reviews.product_id IS 'No foreign key: reviews come from a separate service.';
+COMMENT ON COLUMN reviews.reviewer_id IS 'No foreign key: reviews come from a separate service.';
+COMMENT ON COLUMN event_log.entity_id IS
+    'Id of the users / products / orders row named by entity_type; no foreign key.';

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from marketplace_elt.errors import UserError
 
@@ -24,6 +25,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.el.cli", "el: extract-load source tables into the raw dataset"),
     ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
+    ("marketplace_elt.sql_cli", "sql: query the warehouse (emulator or BigQuery) from the shell"),
     ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
     ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
     ("marketplace_elt.bench.cli", "bench: measure the pipeline against the machine's limits"),
@@ -42,23 +44,26 @@ Settings come from environment variables: `marketplace-elt config show` lists th
 """
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes end in one line naming the problem and where to look, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="marketplace-elt",
         description="Marketplace ELT platform: PostgreSQL -> extract-load -> BigQuery -> dbt, under Airflow.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
-    sub = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="group", metavar="COMMAND", required=True, parser_class=OneLineErrorParser
+    )
     for module_name, _ in COMMAND_GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # command group not installed in this build
-            raise
-        module.add_parser(sub)
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
