@@ -23,8 +23,14 @@ TEST_ENV = {
 }
 
 
+_CREATED_HOME: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    home = os.environ.get("TEST_MELT_HOME") or tempfile.mkdtemp(prefix="melt-test-")
+    home = os.environ.get("TEST_MELT_HOME")
+    if not home:
+        home = tempfile.mkdtemp(prefix="melt-test-")
+        _CREATED_HOME.append(home)
     os.chmod(home, 0o755)  # the PostgreSQL server runs as an unprivileged user when tests run as root
     os.environ["MELT_HOME"] = home
     for key, value in TEST_ENV.items():
@@ -32,6 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Settings-level URLs must follow the test port, not a developer's exported values.
     for key in ("SOURCE_DB_URL", "SOURCE_ADMIN_DB_URL", "EL_BACKEND"):
         os.environ.pop(key, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's private state (several hundred MB) unless asked to keep it."""
+    if _CREATED_HOME and not os.environ.get("TEST_KEEP_SERVICES"):
+        import shutil
+
+        shutil.rmtree(_CREATED_HOME[0], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,16 @@ class Settings:
     airbyte_connection_id: str = field(
         metadata={"env": "AIRBYTE_CONNECTION_ID", "doc": "Airbyte connection to trigger"}
     )
+    airbyte_client_id: str = field(metadata={"env": "AIRBYTE_CLIENT_ID", "doc": "Airbyte API client id"})
+    airbyte_client_secret: str = field(
+        metadata={"env": "AIRBYTE_CLIENT_SECRET", "doc": "Airbyte API client secret"}
+    )
+    airbyte_workspace_id: str = field(
+        metadata={"env": "AIRBYTE_WORKSPACE_ID", "doc": "Airbyte workspace for `el airbyte apply`"}
+    )
+    bq_credentials_file: str = field(
+        metadata={"env": "BQ_CREDENTIALS_FILE", "doc": "service-account JSON for Airbyte's destination"}
+    )
 
     # --- orchestration ---
     schedule: str = field(metadata={"env": "PIPELINE_SCHEDULE", "doc": "@hourly, @daily or cron"})
@@ -178,6 +188,10 @@ class Settings:
             el_backend=cast(ElBackend, backend),
             airbyte_api_url=_env("AIRBYTE_API_URL", "http://localhost:8000/api/public/v1"),
             airbyte_connection_id=_env("AIRBYTE_CONNECTION_ID", ""),
+            airbyte_client_id=_env("AIRBYTE_CLIENT_ID", ""),
+            airbyte_client_secret=_env("AIRBYTE_CLIENT_SECRET", ""),
+            airbyte_workspace_id=_env("AIRBYTE_WORKSPACE_ID", ""),
+            bq_credentials_file=_env("BQ_CREDENTIALS_FILE", ""),
             schedule=_env("PIPELINE_SCHEDULE", "@daily"),
             airflow_port=_env_int("AIRFLOW_PORT", 8080),
             airflow_db_url=_env(
@@ -199,6 +213,8 @@ class Settings:
             parts = urlsplit(value)
             if parts.password:
                 value = value.replace(f":{parts.password}@", ":***@")
+            if f.name.endswith("secret") and value:
+                value = "***"
             rows.append((f.metadata["env"], value, f.metadata["doc"]))
         return rows
 

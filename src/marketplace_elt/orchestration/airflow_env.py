@@ -7,7 +7,6 @@ in the UI and they can never drift from the settings the CLI uses.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,8 +54,8 @@ def connections(settings: Settings) -> dict[str, str]:
         "airbyte_default": {
             "conn_type": "airbyte",
             "host": settings.airbyte_api_url,
-            "login": os.environ.get("AIRBYTE_CLIENT_ID", ""),
-            "password": os.environ.get("AIRBYTE_CLIENT_SECRET", ""),
+            "login": settings.airbyte_client_id,
+            "password": settings.airbyte_client_secret,
         },
     }
     if settings.alert_webhook_url:

@@ -108,7 +108,8 @@ class BigQueryEmulator:
             "--log-level", "warning",
             "--log-format", "console",
         ]
-        env = {**os.environ, "HOME": str(self.home_dir)}
+        # No time-travel snapshots: nothing here reads them, and each write would copy the table.
+        env = {**os.environ, "HOME": str(self.home_dir), "BQEMU_TIME_TRAVEL_RETENTION_DAYS": "0"}
         with open(self.log_file, "ab") as out:
             proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

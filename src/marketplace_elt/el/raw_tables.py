@@ -1,0 +1,204 @@
+"""The raw tables in BigQuery: created, widened and staged exactly like Airbyte's BigQuery destination.
+
+Layout of every raw table: ``_airbyte_raw_id STRING NOT NULL, _airbyte_extracted_at TIMESTAMP NOT
+NULL, _airbyte_meta JSON NOT NULL, _airbyte_generation_id INT64``, then the source columns in
+source order (columns added later are appended). Partitioned by day on ``_airbyte_extracted_at``,
+clustered on the primary key; both are set on the table resource through the API (the emulator
+drops them from DDL but keeps them as metadata).
+
+Each sync loads its Parquet file into a staging table ``_el_staging_<stream>_<sync>_<random>`` in
+the raw dataset; the MERGE (see merge.py) moves it into the raw table and the staging table is
+dropped. Staging tables left behind by a killed sync expire after a day and are also removed by
+the next sync of the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from marketplace_elt.el.catalog import Stream
+from marketplace_elt.el.columns import Column
+from marketplace_elt.errors import UserError
+from marketplace_elt.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud import bigquery
+
+log = logging.getLogger(__name__)
+
+AIRBYTE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("_airbyte_raw_id", "STRING", "REQUIRED"),
+    ("_airbyte_extracted_at", "TIMESTAMP", "REQUIRED"),
+    ("_airbyte_meta", "JSON", "REQUIRED"),
+    ("_airbyte_generation_id", "INT64", "NULLABLE"),
+)
+AIRBYTE_COLUMN_NAMES = frozenset(name for name, _, _ in AIRBYTE_COLUMNS)
+STAGING_PREFIX = "_el_staging_"
+STALE_STAGING_AGE = timedelta(hours=6)
+
+# The emulator keeps table metadata and storage apart: `tables.patch` widens only the metadata,
+# `ALTER TABLE ADD COLUMN` only the storage. DDL spelling of types for the storage side.
+_EMULATOR_DDL_TYPES = {"NUMERIC": "NUMERIC(38, 9)"}
+
+
+def table_id(settings: Settings, name: str) -> str:
+    return f"{settings.bq_project}.{settings.raw_dataset}.{name}"
+
+
+def quoted(settings: Settings, name: str) -> str:
+    return f"`{table_id(settings, name)}`"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The raw table as this sync found it: its source columns, and what changed since last time."""
+
+    existed: bool
+    columns: list[str]  # source columns in the raw table, in table order (includes dropped ones)
+    added: list[str]  # source columns new in this sync
+    dropped: list[str]  # raw columns no longer in the source (they stay, NULL from now on)
+
+
+def exists(bq: bigquery.Client, settings: Settings, stream: Stream) -> bool:
+    from google.api_core.exceptions import NotFound
+
+    try:
+        bq.get_table(table_id(settings, stream.name))
+    except NotFound:
+        return False
+    return True
+
+
+def _schema(columns: list[Column]) -> list[bigquery.SchemaField]:
+    from google.cloud import bigquery
+
+    airbyte = [bigquery.SchemaField(n, t, mode=m) for n, t, m in AIRBYTE_COLUMNS]
+    return airbyte + [bigquery.SchemaField(c.name, c.bq_type) for c in columns]
+
+
+def _create(bq: bigquery.Client, settings: Settings, stream: Stream, columns: list[Column]) -> None:
+    from google.cloud import bigquery
+
+    table = bigquery.Table(table_id(settings, stream.name), schema=_schema(columns))
+    table.time_partitioning = bigquery.TimePartitioning(
+        type_=bigquery.TimePartitioningType.DAY, field="_airbyte_extracted_at"
+    )
+    table.clustering_fields = list(stream.primary_key[:4])
+    table.description = f"Raw copy of source table {stream.name} ({stream.sync_mode}), written by extract-load."
+    bq.create_table(table)
+
+
+def _widen(bq: bigquery.Client, settings: Settings, stream: Stream, new: list[Column]) -> None:
+    from google.cloud import bigquery
+
+    table = bq.get_table(table_id(settings, stream.name))
+    table.schema = [*table.schema, *(bigquery.SchemaField(c.name, c.bq_type) for c in new)]
+    bq.update_table(table, ["schema"])
+    if settings.bq_emulator:
+        ddl = "; ".join(
+            f"ALTER TABLE {quoted(settings, stream.name)} ADD COLUMN IF NOT EXISTS `{c.name}` "
+            f"{_EMULATOR_DDL_TYPES.get(c.bq_type, c.bq_type)}"
+            for c in new
+        )
+        bq.query(ddl).result()
+
+
+def prepare_raw_table(
+    bq: bigquery.Client, settings: Settings, stream: Stream, columns: list[Column], replacing: bool
+) -> RawTable:
+    """Create the raw table, or widen it with columns the source gained since the last sync.
+
+    A source column whose raw type changed cannot be merged into the old column; a full refresh
+    (``replacing``) rebuilds the table with the new types, anything else stops with a UserError.
+    """
+    from google.api_core.exceptions import NotFound
+
+    try:
+        existing = bq.get_table(table_id(settings, stream.name))
+    except NotFound:
+        _create(bq, settings, stream, columns)
+        log.info("%s: created raw table %s", stream.name, table_id(settings, stream.name))
+        return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
+
+    raw_types = {f.name: f.field_type for f in existing.schema if f.name not in AIRBYTE_COLUMN_NAMES}
+    normalise = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "BIGNUMERIC": "BIGNUMERIC"}
+    changed = [
+        c for c in columns if c.name in raw_types and normalise.get(raw_types[c.name], raw_types[c.name]) != c.bq_type
+    ]
+    if changed:
+        first = changed[0]
+        if not replacing:
+            raise UserError(
+                f"source column {stream.name}.{first.name} changed type ({raw_types[first.name]} -> {first.bq_type}); "
+                f"rebuild raw with `marketplace-elt el sync --stream {stream.name} --full-refresh`"
+            )
+        log.warning("%s: column types changed (%s); recreating the raw table", stream.name, first.name)
+        bq.delete_table(table_id(settings, stream.name))
+        _create(bq, settings, stream, columns)
+        return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
+
+    new = [c for c in columns if c.name not in raw_types]
+    if new:
+        _widen(bq, settings, stream, new)
+        log.info("%s: source added column(s) %s; raw table widened", stream.name, ", ".join(c.name for c in new))
+    source_names = {c.name for c in columns}
+    dropped = [name for name in raw_types if name not in source_names]
+    return RawTable(
+        existed=True,
+        columns=[*raw_types, *(c.name for c in new)],
+        added=[c.name for c in new],
+        dropped=dropped,
+    )
+
+
+def current_generation(bq: bigquery.Client, settings: Settings, stream: Stream) -> int | None:
+    """Highest ``_airbyte_generation_id`` in the raw table (None when it is empty)."""
+    rows = list(bq.query(f"SELECT MAX(_airbyte_generation_id) AS g FROM {quoted(settings, stream.name)}").result())
+    value = rows[0][0] if rows else None
+    return int(value) if value is not None else None
+
+
+def load_staging(
+    bq: bigquery.Client, settings: Settings, stream: Stream, sync_id: int, columns: list[Column], parquet: Path | None
+) -> str:
+    """Create this sync's staging table and load the Parquet file into it; returns the table name."""
+    from google.cloud import bigquery
+
+    name = f"{STAGING_PREFIX}{stream.name}_{sync_id}_{secrets.token_hex(3)}"
+    schema = [bigquery.SchemaField(c.name, c.staging_type) for c in columns]
+    table = bigquery.Table(table_id(settings, name), schema=schema)
+    table.expires = datetime.now(UTC) + timedelta(days=1)
+    bq.create_table(table)
+    if parquet is not None:
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET,
+            schema=schema,
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+        )
+        with open(parquet, "rb") as fh:
+            bq.load_table_from_file(fh, table_id(settings, name), job_config=config).result()
+    return name
+
+
+def drop_staging(bq: bigquery.Client, settings: Settings, name: str) -> None:
+    bq.delete_table(table_id(settings, name), not_found_ok=True)
+
+
+def drop_stale_staging(bq: bigquery.Client, settings: Settings, stream: Stream) -> None:
+    """Remove staging tables of this stream that a killed sync left behind (older than a few hours)."""
+    prefix = f"{STAGING_PREFIX}{stream.name}_"
+    cutoff = datetime.now(UTC) - STALE_STAGING_AGE
+    for item in bq.list_tables(f"{settings.bq_project}.{settings.raw_dataset}"):
+        if not item.table_id.startswith(prefix):
+            continue
+        rest = item.table_id[len(prefix) :]
+        if not rest[:1].isdigit():
+            continue  # another stream whose name starts with this one's (e.g. orders / orders_archive)
+        created = item.created or bq.get_table(item.reference).created
+        if created is None or created < cutoff:
+            bq.delete_table(item.reference, not_found_ok=True)
