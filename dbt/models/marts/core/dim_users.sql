@@ -1,0 +1,80 @@
+{#
+    One row per user account, soft-deleted accounts included (is_deleted). PII is masked: email and
+    names are replaced by SHA-256 hex digests of their trimmed lower-case value (stable join keys,
+    not readable); only the email domain is kept in clear. A missing country becomes 'unknown'.
+#}
+with
+
+users as (
+
+    select * from {{ ref('stg_marketplace__users') }}
+
+),
+
+current_tiers as (
+
+    select * from {{ ref('int_seller_tiers__historized') }}
+    where is_current
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders__enriched') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('country_regions') }}
+
+),
+
+buyer_orders as (
+
+    select
+        buyer_id,
+        min(created_at) as first_order_at,
+        max(created_at) as last_order_at,
+        count(*) as order_count,
+        countif(is_gmv_eligible) as gmv_order_count,
+        sum(gmv_usd) as lifetime_gmv_usd
+    from orders
+    group by buyer_id
+
+)
+
+select
+    users.user_id,
+    {{ sha256_hex('users.email') }} as email_sha256,
+    regexp_extract(users.email, r'@(.+)$') as email_domain,
+    {{ sha256_hex('users.username') }} as username_sha256,
+    {{ sha256_hex('users.first_name') }} as first_name_sha256,
+    {{ sha256_hex('users.last_name') }} as last_name_sha256,
+    users.user_type,
+    users.user_type in ('buyer', 'both') as is_buyer,
+    users.user_type in ('seller', 'both') as is_seller,
+    coalesce(users.country_code, 'unknown') as country_code,
+    coalesce(regions.region, 'unknown') as region,
+    users.seller_tier,
+    current_tiers.seller_tier as history_seller_tier,
+    coalesce(users.seller_tier != current_tiers.seller_tier, false) as is_tier_out_of_sync_with_history,
+    users.seller_rating,
+    users.created_at,
+    users.updated_at,
+    users.deleted_at,
+    users.is_deleted,
+    users.is_active,
+    users.is_future_dated,
+    buyer_orders.first_order_at,
+    buyer_orders.last_order_at,
+    coalesce(buyer_orders.order_count, 0) as order_count,
+    coalesce(buyer_orders.gmv_order_count, 0) as gmv_order_count,
+    coalesce(buyer_orders.lifetime_gmv_usd, 0) as lifetime_gmv_usd
+from users
+left join current_tiers
+    on current_tiers.seller_id = users.user_id
+left join regions
+    on regions.country_code = users.country_code
+left join buyer_orders
+    on buyer_orders.buyer_id = users.user_id

@@ -1,0 +1,53 @@
+{#
+    Every payment webhook row as loaded, replays included, typed and cleaned. The staging model
+    stg_marketplace__payments deduplicates these by event_id; the replay audit mart reads this one.
+#}
+with
+
+source as (
+
+    select
+        id,
+        order_id,
+        payment_provider,
+        payment_provider_id,
+        amount,
+        platform_fee,
+        seller_payout,
+        currency,
+        status,
+        created_at,
+        processed_at,
+        event_id,
+        event_timestamp,
+        _airbyte_extracted_at
+    from {{ source('marketplace', 'payments') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as string) as payment_id,
+        cast(order_id as string) as order_id,
+        lower({{ null_if_sentinel('payment_provider') }}) as payment_provider,
+        {{ null_if_sentinel('payment_provider_id') }} as payment_provider_reference,
+        cast(amount as numeric) as amount,
+        cast(platform_fee as numeric) as platform_fee,
+        cast(seller_payout as numeric) as seller_payout,
+        upper({{ null_if_sentinel('currency') }}) as currency,
+        lower({{ null_if_sentinel('status') }}) as payment_status,
+        cast(created_at as timestamp) as created_at,
+        cast(processed_at as timestamp) as processed_at,
+        {{ null_if_sentinel('event_id') }} as event_id,
+        cast(event_timestamp as timestamp) as event_at,
+        _airbyte_extracted_at as extracted_at
+    from source
+
+)
+
+select
+    *,
+    -- a payment row without an event id is its own event
+    coalesce(event_id, concat('payment:', payment_id)) as event_key
+from renamed
