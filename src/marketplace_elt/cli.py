@@ -59,9 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs and tracebacks")
-    sub = parser.add_subparsers(
-        dest="group", metavar="COMMAND", required=True, parser_class=OneLineErrorParser
-    )
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND", required=True, parser_class=OneLineErrorParser)
     for module_name, _ in COMMAND_GROUPS:
         importlib.import_module(module_name).add_parser(sub)
     return parser

@@ -56,9 +56,7 @@ class Settings:
     source_admin_url: str = field(
         metadata={"env": "SOURCE_ADMIN_DB_URL", "doc": "owner URL, used only by `source` commands"}
     )
-    source_db_url: str = field(
-        metadata={"env": "SOURCE_DB_URL", "doc": "read-only URL that extract-load reads from"}
-    )
+    source_db_url: str = field(metadata={"env": "SOURCE_DB_URL", "doc": "read-only URL that extract-load reads from"})
     source_timezone: str = field(
         metadata={"env": "SOURCE_TIMEZONE", "doc": "zone of naive timestamps (orders.confirmed_at)"}
     )
@@ -73,9 +71,7 @@ class Settings:
         metadata={"env": "BQ_EMULATOR_HOST", "doc": "emulator host (another host = not started locally)"}
     )
     bq_emulator_port: int = field(metadata={"env": "BQ_EMULATOR_PORT", "doc": "emulator REST port"})
-    bq_emulator_grpc_port: int = field(
-        metadata={"env": "BQ_EMULATOR_GRPC_PORT", "doc": "emulator gRPC port"}
-    )
+    bq_emulator_grpc_port: int = field(metadata={"env": "BQ_EMULATOR_GRPC_PORT", "doc": "emulator gRPC port"})
     raw_dataset: str = field(metadata={"env": "BQ_RAW_DATASET", "doc": "dataset EL writes"})
     staging_dataset: str = field(
         metadata={"env": "BQ_STAGING_DATASET", "doc": "dataset of staging + intermediate models"}
@@ -84,16 +80,12 @@ class Settings:
 
     # --- extract-load ---
     el_backend: ElBackend = field(metadata={"env": "EL_BACKEND", "doc": "embedded or airbyte"})
-    airbyte_api_url: str = field(
-        metadata={"env": "AIRBYTE_API_URL", "doc": "Airbyte public API base URL"}
-    )
+    airbyte_api_url: str = field(metadata={"env": "AIRBYTE_API_URL", "doc": "Airbyte public API base URL"})
     airbyte_connection_id: str = field(
         metadata={"env": "AIRBYTE_CONNECTION_ID", "doc": "Airbyte connection to trigger"}
     )
     airbyte_client_id: str = field(metadata={"env": "AIRBYTE_CLIENT_ID", "doc": "Airbyte API client id"})
-    airbyte_client_secret: str = field(
-        metadata={"env": "AIRBYTE_CLIENT_SECRET", "doc": "Airbyte API client secret"}
-    )
+    airbyte_client_secret: str = field(metadata={"env": "AIRBYTE_CLIENT_SECRET", "doc": "Airbyte API client secret"})
     airbyte_workspace_id: str = field(
         metadata={"env": "AIRBYTE_WORKSPACE_ID", "doc": "Airbyte workspace for `el airbyte apply`"}
     )

@@ -69,9 +69,7 @@ def _exec(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("airflow", help="set up, start, stop local Airflow; trigger the DAG")
     cmds = parser.add_subparsers(dest="command", metavar="ACTION", required=True)
-    cmds.add_parser("setup", help="services up, dbt manifest, Airflow metadata DB migrate").set_defaults(
-        handler=_setup
-    )
+    cmds.add_parser("setup", help="services up, dbt manifest, Airflow metadata DB migrate").set_defaults(handler=_setup)
     cmds.add_parser(
         "start", help="start the UI + scheduler + dag-processor + triggerer, unpause the DAG, print the login"
     ).set_defaults(handler=_start)

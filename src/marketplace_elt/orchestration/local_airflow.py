@@ -62,8 +62,12 @@ def start(settings: Settings, timeout: float = 180.0) -> str:
             continue
         with open(settings.logs_dir / f"airflow-{component}.log", "ab") as out:
             proc = subprocess.Popen(
-                [_airflow_exe(), component], env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                [_airflow_exe(), component],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         _pid_file(settings, component).write_text(str(proc.pid))
     if not wait_until(lambda: api_ready(base), timeout, interval=1.0):

@@ -38,4 +38,3 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     run.add_argument("--seed", type=int, default=42, help="random seed of the generated source")
     run.add_argument("--logical-date", default=None, help="logical date of the run (default: now)")
     run.set_defaults(handler=_run)
-

@@ -22,6 +22,7 @@ from marketplace_elt.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class RunSummary:
     run_id: str

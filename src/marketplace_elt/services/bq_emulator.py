@@ -72,8 +72,16 @@ class BigQueryEmulator:
         if (target / "spatial.duckdb_extension").exists():
             return
         found = glob.glob(
-            str(EMULATOR_VENV / "lib" / "python*" / "site-packages" / "duckdb_extension_spatial" / "extensions"
-                / DUCKDB_VERSION / "spatial.duckdb_extension")
+            str(
+                EMULATOR_VENV
+                / "lib"
+                / "python*"
+                / "site-packages"
+                / "duckdb_extension_spatial"
+                / "extensions"
+                / DUCKDB_VERSION
+                / "spatial.duckdb_extension"
+            )
         )
         if not found:
             raise ServiceError("DuckDB spatial extension missing from the emulator venv; run `make install`")
@@ -100,20 +108,32 @@ class BigQueryEmulator:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._install_spatial_extension()
         cmd = [
-            str(self.executable()), "start", "--persistent",
-            "--data-dir", str(self.data_dir),
-            "--project", self.settings.bq_project,
-            "--rest-port", str(self.port),
-            "--grpc-port", str(self.settings.bq_emulator_grpc_port),
-            "--log-level", "warning",
-            "--log-format", "console",
+            str(self.executable()),
+            "start",
+            "--persistent",
+            "--data-dir",
+            str(self.data_dir),
+            "--project",
+            self.settings.bq_project,
+            "--rest-port",
+            str(self.port),
+            "--grpc-port",
+            str(self.settings.bq_emulator_grpc_port),
+            "--log-level",
+            "warning",
+            "--log-format",
+            "console",
         ]
         # No time-travel snapshots: nothing here reads them, and each write would copy the table.
         env = {**os.environ, "HOME": str(self.home_dir), "BQEMU_TIME_TRAVEL_RETENTION_DAYS": "0"}
         with open(self.log_file, "ab") as out:
             proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True,
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
         if not wait_until(lambda: self.healthy() or proc.poll() is not None, timeout):

@@ -120,10 +120,12 @@ class EmbeddedPostgres:
         cmd = _as_server_user(
             [
                 str(_bin_dir() / "initdb"),
-                "-D", str(self.data_dir),
-                "-U", "postgres",
-                "--auth-local=trust",          # superuser only through the private socket dir
-                "--auth-host=scram-sha-256",   # every TCP login needs a password
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth-local=trust",  # superuser only through the private socket dir
+                "--auth-host=scram-sha-256",  # every TCP login needs a password
                 "--encoding=UTF8",
                 "--locale=C",
             ]
