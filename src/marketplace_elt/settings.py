@@ -161,6 +161,7 @@ class Settings:
         # Local development credentials for the embedded server only; production sets the URLs.
         owner = "marketplace_owner:marketplace_owner_local"
         replicator = "marketplace_replicator:marketplace_replicator_local"
+        emulator = _env_bool("BQ_USE_EMULATOR", True)
         return cls(
             home=home,
             embedded_postgres=_env_bool("MELT_EMBEDDED_POSTGRES", True),
@@ -170,7 +171,7 @@ class Settings:
             source_timezone=_env("SOURCE_TIMEZONE", "America/New_York"),
             bq_project=_env("BQ_PROJECT", "marketplace-analytics"),
             bq_location=_env("BQ_LOCATION", "US"),
-            bq_emulator=_env_bool("BQ_USE_EMULATOR", True),
+            bq_emulator=emulator,
             bq_emulator_host=_env("BQ_EMULATOR_HOST", "127.0.0.1"),
             bq_emulator_port=_env_int("BQ_EMULATOR_PORT", 9050),
             bq_emulator_grpc_port=_env_int("BQ_EMULATOR_GRPC_PORT", 9060),
@@ -191,7 +192,8 @@ class Settings:
                 f"postgresql+psycopg2://airflow:airflow_local@127.0.0.1:{port}/airflow",
             ),
             cosmos_execution_mode=_env("COSMOS_EXECUTION_MODE", "local"),
-            dbt_threads=_env_int("DBT_THREADS", 4),
+            # The emulator runs queries on the same two cores as dbt: more threads only queue there.
+            dbt_threads=_env_int("DBT_THREADS", 2 if emulator else 4),
             run_deadline_minutes=_env_int("PIPELINE_DEADLINE_MINUTES", 120),
             alert_webhook_url=_env("ALERT_WEBHOOK_URL", ""),
             alert_conn_id=_env("ALERT_CONN_ID", "alert_webhook"),

@@ -223,6 +223,13 @@ def test_added_and_dropped_columns(el_settings: Settings, owner: psycopg.Connect
         "_airbyte_meta"
     ]["changes"]
 
+    # The staging-side drift test (dbt, severity warn) names the change in plain words.
+    from marketplace_elt.quality.schema_changes import schema_changes
+
+    report = schema_changes(el_settings)
+    assert any(line.startswith("orders.gift_note was dropped at the source") for line in report), report
+    assert not any("errored" in line or "no readable result" in line for line in report), report
+
 
 def test_full_refresh_on_demand(el_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from marketplace_elt.cli import main

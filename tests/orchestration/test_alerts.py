@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from marketplace_elt.drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.orchestration import alerts
-from tests.webhook_receiver import WebhookReceiver
 
 
 def _context() -> dict[str, object]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from marketplace_elt.bigquery import client
+from marketplace_elt.drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.pipeline.run import RunSummary, run_pipeline
 from marketplace_elt.settings import Settings
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.marts_fingerprint import marts_fingerprint
-from tests.webhook_receiver import WebhookReceiver
 
 INJECTED = "ORD-INJECTED-"
 

@@ -1,4 +1,4 @@
-"""A local endpoint that records the JSON alerts the platform posts (the drills' on-call pager)."""
+"""A local endpoint that records the JSON alerts the platform posts (the drills' on-call pager, and the tests')."""
 
 from __future__ import annotations
 

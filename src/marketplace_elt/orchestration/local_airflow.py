@@ -155,6 +155,11 @@ class AirflowApi:
         )
         return {ti["task_id"]: str(ti["state"]) for ti in answer["task_instances"]}
 
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every run of the DAG (newest first): run_id, run_type, state, data interval."""
+        answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=-logical_date")
+        return list(answer["dag_runs"])
+
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 1800.0) -> str:
         deadline = time.monotonic() + timeout
         state = "queued"

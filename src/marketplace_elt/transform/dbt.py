@@ -36,6 +36,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "BQ_STAGING_DATASET": settings.staging_dataset,
         "BQ_MARTS_DATASET": settings.marts_dataset,
         "SOURCE_TIMEZONE": settings.source_timezone,
+        "DBT_THREADS": str(settings.dbt_threads),
     }
 
 
