@@ -1,4 +1,4 @@
-"""Real Airflow (api-server, scheduler, dag-processor, triggerer): trigger over REST, see the UI."""
+"""Real Airflow (api-server, scheduler, dag-processor, triggerer): scheduled run, backfill over REST, the UI."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,10 +25,30 @@ def airflow_api(pipeline_run, settings: Settings) -> Iterator[local_airflow.Airf
     api = local_airflow.AirflowApi(settings)
     try:
         api.wait_for_dag(DAG_ID)
-        api.unpause(DAG_ID)
         yield api
     finally:
         local_airflow.stop(settings)
+
+
+@pytest.fixture(scope="module")
+def marts_before_scheduling(airflow_api: local_airflow.AirflowApi, settings: Settings) -> dict[str, tuple[object, ...]]:
+    """The marts after `pipeline run`, then the DAG unpaused: the scheduler starts the latest interval."""
+    before = marts_fingerprint(settings)
+    airflow_api.unpause(DAG_ID)
+    return before
+
+
+def _wait_for_runs(
+    api: local_airflow.AirflowApi, run_type: str, count: int, timeout: float = 2400
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    runs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        runs = [r for r in api.runs(DAG_ID) if r["run_type"] == run_type]
+        if len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs):
+            return runs
+        time.sleep(10)
+    pytest.fail(f"{run_type} runs not finished after {timeout:.0f}s: {[(r['dag_run_id'], r['state']) for r in runs]}")
 
 
 def test_anonymous_requests_are_refused(airflow_api: local_airflow.AirflowApi) -> None:
@@ -39,52 +60,34 @@ def test_anonymous_requests_are_refused(airflow_api: local_airflow.AirflowApi) -
     assert err.value.code in (401, 403)
 
 
-def test_rest_triggered_run_succeeds_and_changes_no_mart(
-    airflow_api: local_airflow.AirflowApi, settings: Settings
+def test_scheduled_run_succeeds_and_changes_no_mart(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
 ) -> None:
-    """A second run with no new source data is a no-op on the marts: same rows, same money.
+    """The scheduler's own run, with no new source data, is a no-op on the marts: same rows, same money.
 
     (Load times may move: rows whose cursor equals the saved one are re-read, as Airbyte does.)
     """
-    before = marts_fingerprint(settings)
-    run_id = airflow_api.trigger(DAG_ID)
-    state = airflow_api.wait_for_run(DAG_ID, run_id, timeout=1800)
-    states = airflow_api.task_states(DAG_ID, run_id)
-    assert state == "success", {t: s for t, s in states.items() if s != "success"}
+    (run,) = _wait_for_runs(airflow_api, "scheduled", 1)
+    states = airflow_api.task_states(DAG_ID, run["dag_run_id"])
+    assert run["state"] == "success", {t: s for t, s in states.items() if s != "success"}
     assert states["publish_audit"] == "success"
     after = marts_fingerprint(settings)
-    assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in before.items()}
+    assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
 
 
-def test_backfill_of_two_past_days_matches_the_scheduled_marts(
-    airflow_api: local_airflow.AirflowApi, settings: Settings
+def test_backfill_over_rest_matches_the_scheduled_marts(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
 ) -> None:
-    """The runbook's backfill command: two past daily intervals, run one at a time by the scheduler.
+    """A backfill of two past days, created over the REST API and run one at a time by the scheduler.
 
-    Each run gets its own interval (recorded in the run ledger), and since the source did not change,
-    the marts equal those of the scheduled runs before it.
+    Each run gets its own data interval (recorded in the run ledger), and since the source did not
+    change, the marts equal those of the scheduled run.
     """
-    before = marts_fingerprint(settings)
+    _wait_for_runs(airflow_api, "scheduled", 1)
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=3), today - timedelta(days=2)]
-    created = local_airflow.run_airflow(
-        settings,
-        ["backfill", "create", "--dag-id", DAG_ID, "--from-date", days[0].isoformat(), "--to-date",
-         days[1].isoformat(), "--max-active-runs", "1"],
-        capture=True,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr[-2000:]
-
-    def backfill_runs() -> list[dict[str, object]]:
-        return [r for r in airflow_api.runs(DAG_ID) if r["run_type"] == "backfill"]
-
-    deadline = time.monotonic() + 2400
-    while time.monotonic() < deadline:
-        runs = backfill_runs()
-        if len(runs) == 2 and all(r["state"] in ("success", "failed") for r in runs):
-            break
-        time.sleep(10)
-    runs = backfill_runs()
+    airflow_api.backfill(DAG_ID, f"{days[0]}T00:00:00Z", f"{days[1]}T00:00:00Z")
+    runs = _wait_for_runs(airflow_api, "backfill", 2)
     assert [r["state"] for r in runs] == ["success", "success"], runs
     assert sorted(date.fromisoformat(str(r["data_interval_start"])[:10]) for r in runs) == days
     ledger = query_rows(
@@ -92,11 +95,10 @@ def test_backfill_of_two_past_days_matches_the_scheduled_marts(
         f"SELECT run_id, DATE(data_interval_start) AS day "
         f"FROM `{settings.bq_project}.{settings.marts_dataset}.audit_run_ledger`",
     )
-    assert {r["run_id"]: r["day"] for r in ledger if r["run_id"] in {x["dag_run_id"] for x in runs}} == {
-        str(r["dag_run_id"]): date.fromisoformat(str(r["data_interval_start"])[:10]) for r in runs
-    }
+    run_days = {str(r["dag_run_id"]): date.fromisoformat(str(r["data_interval_start"])[:10]) for r in runs}
+    assert {r["run_id"]: r["day"] for r in ledger if r["run_id"] in run_days} == run_days
     after = marts_fingerprint(settings)
-    assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in before.items()}
+    assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (make test installs it)")

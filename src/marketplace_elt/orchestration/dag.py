@@ -112,7 +112,9 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
         raise ConfigError(
             f"COSMOS_EXECUTION_MODE={settings.cosmos_execution_mode!r} is not supported; use 'local' or 'watcher'"
         )
-    env = dbt_env(settings)
+    # Each Cosmos task runs dbt in its own temporary copy of the project, so it keeps dbt's target
+    # and log paths there: tasks running side by side must not rewrite each other's artifacts.
+    env = {k: v for k, v in dbt_env(settings).items() if k not in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
     return DbtTaskGroup(
         group_id=layer,
         project_config=ProjectConfig(dbt_project_path=settings.dbt_dir, manifest_path=manifest),

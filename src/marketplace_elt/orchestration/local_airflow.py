@@ -155,6 +155,22 @@ class AirflowApi:
         )
         return {ti["task_id"]: str(ti["state"]) for ti in answer["task_instances"]}
 
+    def backfill(self, dag_id: str, from_date: str, to_date: str, max_active_runs: int = 1) -> int:
+        """Create a backfill over [from_date, to_date] (the scheduler runs it); returns its id."""
+        answer = self._request(
+            "POST",
+            "/api/v2/backfills",
+            {
+                "dag_id": dag_id,
+                "from_date": from_date,
+                "to_date": to_date,
+                "max_active_runs": max_active_runs,
+                "reprocess_behavior": "completed",
+                "dag_run_conf": {},
+            },
+        )
+        return int(answer["id"])
+
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         """Every run of the DAG (newest first): run_id, run_type, state, data interval."""
         answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=-logical_date")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -41,8 +42,12 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 
 def manifest_path(settings: Settings) -> Path:
-    """The manifest Cosmos renders the DAG from; built by `marketplace-elt dbt parse`."""
-    return settings.dbt_target_dir / "manifest.json"
+    """The manifest Cosmos renders the DAG from; built by `marketplace-elt dbt parse`.
+
+    A copy outside dbt's target directory: every dbt command rewrites target/manifest.json, and
+    Airflow re-parses the DAG file in each task process while other tasks run dbt.
+    """
+    return settings.home / "dbt_manifest" / "manifest.json"
 
 
 def _dbt_executable() -> str:
@@ -75,7 +80,12 @@ def build_manifest(settings: Settings) -> Path:
     """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`."""
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     run_dbt(settings, ["parse", "--quiet"])
+    parsed = settings.dbt_target_dir / "manifest.json"
+    if not parsed.exists():
+        raise UserError(f"dbt parse did not write {parsed}; run `marketplace-elt dbt parse` and read its output")
     path = manifest_path(settings)
-    if not path.exists():
-        raise UserError(f"dbt parse did not write {path}; run `marketplace-elt dbt parse` and read its output")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_suffix(".json.tmp")
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, path)  # atomic: a DAG parse never reads a half-written manifest
     return path
