@@ -1,9 +1,10 @@
 """The dbt project against the BigQuery emulator, on the generated marketplace (session services).
 
 These start from the session's pipeline run (the DAG already synced and built everything through
-Cosmos), then: a plain `dbt build` (all but the run ledger, which `publish_audit` writes) on top of it is green (warnings only for the faults the source
-deliberately contains) and changes no table, and `dbt docs generate` (through the project's catalog
-override) describes every model with exactly the columns its yml documents.
+Cosmos), then: a plain `dbt build` on top of it (all but the run ledger, which `publish_audit`
+writes) is green (warnings only for the faults the source deliberately contains) and changes no
+table, and `dbt docs generate` (through the project's catalog override) describes every model with
+exactly the columns its yml documents.
 """
 
 from __future__ import annotations
