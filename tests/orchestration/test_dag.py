@@ -24,7 +24,7 @@ def test_dag_file_imports_without_errors_in_a_fresh_process(
 ) -> None:
     code = (
         "from airflow.dag_processing.dagbag import DagBag;"
-        f"b = DagBag(dag_folder={str(project_root / 'airflow' / 'dags')!r}, include_examples=False);"
+        f"b = DagBag(dag_folder={str(project_root / 'airflow' / 'dags')!r});"
         "print(sorted(b.dag_ids)); print(b.import_errors)"
     )
     env = {**os.environ, **airflow_environment}

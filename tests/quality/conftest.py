@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,20 @@ SOURCE_TABLES = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def services(services: Any) -> Iterator[Any]:
+    """The session's servers, but a private source database and datasets: these tests replace tables
+    and truncate the source, which must not touch what the pipeline run loaded for later tests."""
+    from tests.isolation import create, drop, isolated_settings
+
+    isolated = isolated_settings(services, "quality", prefix="test", all_datasets=True)
+    create(services, isolated)
+    yield isolated
+    if not os.environ.get("TEST_KEEP_SERVICES"):
+        drop(services, isolated)
+
+
+@pytest.fixture(scope="module")
 def source_db(services: Any, project_root: Path) -> Any:
     """The source schema (schema.sql + roles.sql) with a handful of rows, readable by the replicator."""
     import psycopg
@@ -85,7 +99,7 @@ def source_db(services: Any, project_root: Path) -> Any:
     return settings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def bq(services: Any) -> Any:
     from marketplace_elt.bigquery import client
 

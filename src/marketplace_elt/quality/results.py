@@ -107,7 +107,11 @@ class GateFailed(Exception):
         self.result = result
         lines = [f"  {r.line}" for r in result.failures]
         hint = f"details: {result.result_file}" if result.result_file else ""
-        super().__init__("\n".join([result.summary(), *lines, *([hint] if hint else [])]))
+        # The first line is what alerts carry: it names the failing checks, the lines below give values.
+        failing = ", ".join(f"{r.table}: {r.description}" for r in result.failures[:3])
+        more = f" and {len(result.failures) - 3} more" if len(result.failures) > 3 else ""
+        first = f"{result.summary()}; failing: {failing}{more}" if failing else result.summary()
+        super().__init__("\n".join([first, *lines, *([hint] if hint else [])]))
 
 
 def safe_run_id(run_id: str) -> str:
