@@ -243,6 +243,7 @@ def test_sql_avoids_what_the_emulator_gets_wrong() -> None:
         r"date_trunc\s*\([^)]*,\s*month\s*\)": "DATE_TRUNC(date, MONTH) returns DATETIME: use month_start()",
         r"insert_overwrite": "the insert_overwrite strategy fails on the emulator",
         r"append_new_columns": "on_schema_change=append_new_columns fails on the emulator",
+        r"\bas\s+numeric\s*\)": "CAST(x AS NUMERIC) keeps 3 decimals on the emulator: cast to {{ numeric_type() }}",
     }
     offenders = [
         f"{p.relative_to(DBT_DIR)}: {why}"

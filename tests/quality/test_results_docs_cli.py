@@ -113,8 +113,21 @@ def test_plugin_explains_missing_docs(tmp_path: Path, project_root: Path) -> Non
 
 
 def test_cli_run_and_docs(
-    services: Any, good_marts: None, make_table: MakeTable, capsys: pytest.CaptureFixture[str]
+    services: Any,
+    good_marts: None,
+    make_table: MakeTable,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The CLI reads its settings from the environment: point it at this module's datasets.
+    for key, value in {
+        "SOURCE_ADMIN_DB_URL": services.source_admin_url,
+        "SOURCE_DB_URL": services.source_db_url,
+        "BQ_RAW_DATASET": services.raw_dataset,
+        "BQ_STAGING_DATASET": services.staging_dataset,
+        "BQ_MARTS_DATASET": services.marts_dataset,
+    }.items():
+        monkeypatch.setenv(key, value)
     assert main(["gates", "run", "--layer", "marts", "--run-id", "test-cli-pass"]) == 0
     out = capsys.readouterr().out
     assert "quality gate marts passed" in out and "marts.json" in out

@@ -10,7 +10,7 @@ rates as (
 
     select
         upper(trim(currency)) as currency,
-        cast(rate_to_usd as numeric) as rate_to_usd,
+        cast(rate_to_usd as {{ numeric_type() }}) as rate_to_usd,
         cast(valid_from as date) as valid_from
     from {{ ref('fx_rates') }}
 

@@ -151,7 +151,7 @@ select
     coalesce(sales.order_count, 0) as order_count,
     coalesce(sales.units_sold, 0) as units_sold,
     coalesce(sales.placed_order_count, 0) as placed_order_count,
-    cast(round(safe_divide(sales.gmv_usd, sales.order_count), 2) as numeric) as aov_usd,
+    cast(round(safe_divide(sales.gmv_usd, sales.order_count), 2) as {{ numeric_type() }}) as aov_usd,
     coalesce(review_stats.approved_review_count, 0) as approved_review_count,
     review_stats.average_rating,
     primary_tier.primary_tier,

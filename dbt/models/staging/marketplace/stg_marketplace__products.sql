@@ -30,7 +30,7 @@ renamed as (
         cast(category_id as int64) as category_id,
         {{ null_if_sentinel('title') }} as product_title,
         {{ null_if_sentinel('description') }} as product_description,
-        cast(price_amount as numeric) as price_amount,
+        cast(price_amount as {{ numeric_type() }}) as price_amount,
         upper({{ null_if_sentinel('price_currency') }}) as price_currency,
         cast(quantity_available as int64) as quantity_available,
         lower({{ null_if_sentinel('status') }}) as product_status,

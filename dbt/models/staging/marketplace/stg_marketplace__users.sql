@@ -32,7 +32,7 @@ renamed as (
         {{ null_if_sentinel('last_name') }} as last_name,
         upper({{ null_if_sentinel('country_code') }}) as country_code,
         lower({{ null_if_sentinel('seller_tier') }}) as seller_tier,
-        cast(seller_rating as numeric) as seller_rating,
+        cast(seller_rating as {{ numeric_type() }}) as seller_rating,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
         cast(deleted_at as timestamp) as deleted_at,
