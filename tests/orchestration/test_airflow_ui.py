@@ -114,7 +114,7 @@ def test_grid_view_shows_the_task_groups(airflow_api: local_airflow.AirflowApi, 
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         context.add_cookies([{"name": "_token", "value": airflow_api.token(), "url": airflow_api.base}])
         page = context.new_page()
-        page.goto(f"{airflow_api.base}/dags/{DAG_ID}/grid", wait_until="networkidle")
+        page.goto(f"{airflow_api.base}/dags/{DAG_ID}", wait_until="networkidle")  # the grid is the default view
         page.get_by_text("gate_marts").first.wait_for(timeout=60_000)
         page.screenshot(path=str(shot), full_page=True)
         text = page.inner_text("body")
