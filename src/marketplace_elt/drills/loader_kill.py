@@ -25,10 +25,12 @@ from marketplace_elt.drills.steps import last_line, seed_source
 STARTUP_S = 3.0  # interpreter and imports before `el sync` logs its first line (until measured)
 
 
-def _kill_during_sync(ctx: DrillContext, delay: float, trial: int) -> tuple[bool, str, float]:
-    """Start `el sync`, SIGKILL it ``delay`` s after its first log line.
+def _kill_during_sync(ctx: DrillContext, step: int, extra: float, trial: int) -> tuple[bool, str, float]:
+    """Start `el sync`, SIGKILL it ``extra`` s after its ``step``-th progress line.
 
-    Returns (killed?, what it was doing at that moment, seconds from process start to that line).
+    Counting progress lines, not seconds, makes every kill land inside the sync whatever the speed
+    of the machine: a sync of nine streams logs at least one line per stream before its summary.
+    Returns (killed?, what it was doing at that moment, seconds from process start to its first line).
     """
     log = ctx.logs / f"kill-{trial}.log"
     with open(log, "wb") as out:
@@ -39,18 +41,18 @@ def _kill_during_sync(ctx: DrillContext, delay: float, trial: int) -> tuple[bool
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        # the clock starts when the sync has begun (its first log line), not at interpreter start-up
         deadline: float | None = None
         launched = time.monotonic()
         startup = STARTUP_S
         give_up = launched + 120
         while proc.poll() is None and time.monotonic() < give_up:
-            if deadline is None and log.stat().st_size > 0:
+            if startup == STARTUP_S and log.stat().st_size > 0:
                 startup = time.monotonic() - launched
-                deadline = time.monotonic() + delay
+            if deadline is None and log.read_bytes().count(b" INFO ") >= step:
+                deadline = time.monotonic() + extra
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         if proc.poll() is not None:
             return False, "sync finished before the kill", startup
         os.killpg(proc.pid, signal.SIGKILL)
@@ -62,14 +64,15 @@ def run(ctx: DrillContext) -> tuple[bool, str]:
     rnd = random.Random(ctx.options.random_seed)
     trials = ctx.options.trials
     seed_source(ctx)
-    estimate = 8.0  # seconds of a complete sync after start-up, refined by every rerun
+    estimate = 0.0  # seconds of the last rerun after start-up (reported with each trial)
     killed = 0
     bad: list[int] = []
     for trial in range(1, trials + 1):
         if trial > 1:
             business_changes(ctx.settings, rnd)
-        delay = rnd.uniform(0.0, max(0.5, 0.95 * estimate))
-        was_killed, where, startup = _kill_during_sync(ctx, delay, trial)
+        # a random progress line (the sync's start line, then 1+ per stream) and a little jitter
+        step, delay = rnd.randint(1, 9), rnd.uniform(0.0, 0.1)
+        was_killed, where, startup = _kill_during_sync(ctx, step, delay, trial)
         killed += was_killed
         started = time.perf_counter()
         rerun = ctx.cli("el", "sync")
@@ -86,7 +89,8 @@ def run(ctx: DrillContext) -> tuple[bool, str]:
         missing = sum(c.missing for c in checks)
         outcome = "killed" if was_killed else "not killed"
         ctx.note(
-            f"trial {trial}: {outcome} {delay:.2f}s into the sync ({where[-90:]}); rerun took {estimate:.1f}s; "
+            f"trial {trial}: {outcome} {delay:.2f}s after progress line {step} ({where[-90:]}); "
+            f"rerun took {estimate:.1f}s; "
             f"source {source_rows:,} rows, raw {raw_rows:,} rows, duplicate keys {dups}, missing/stale {missing}"
             + ("" if not wrong else f"; MISMATCH in {', '.join(c.stream for c in wrong)}")
         )
