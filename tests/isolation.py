@@ -7,6 +7,7 @@ output); modules that create, truncate or replace tables get their own copies on
 from __future__ import annotations
 
 import dataclasses
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -31,6 +32,22 @@ def isolated_settings(settings: Settings, name: str, prefix: str = "el", all_dat
         raw_dataset=f"raw_{tag}",
         **extra,
     )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The variables that make `Settings.from_env()` (a CLI run, a subprocess) use these settings."""
+    return {
+        "SOURCE_ADMIN_DB_URL": settings.source_admin_url,
+        "SOURCE_DB_URL": settings.source_db_url,
+        "BQ_RAW_DATASET": settings.raw_dataset,
+        "BQ_STAGING_DATASET": settings.staging_dataset,
+        "BQ_MARTS_DATASET": settings.marts_dataset,
+    }
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """Environment for a `marketplace-elt` subprocess that must use these settings."""
+    return {**os.environ, **settings_env(settings)}
 
 
 def _datasets(isolated: Settings, settings: Settings) -> list[str]:

@@ -17,16 +17,6 @@ from marketplace_elt.settings import Settings
 from tests.isolation import create, drop, isolated_settings
 
 
-def env_for(settings: Settings) -> dict[str, str]:
-    """Environment for a `marketplace-elt` subprocess that must use these settings."""
-    return {
-        **os.environ,
-        "SOURCE_ADMIN_DB_URL": settings.source_admin_url,
-        "SOURCE_DB_URL": settings.source_db_url,
-        "BQ_RAW_DATASET": settings.raw_dataset,
-    }
-
-
 @pytest.fixture(scope="module")
 def el_settings(services: Settings, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings pointing at this module's own source database (schema created) and raw dataset."""

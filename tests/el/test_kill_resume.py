@@ -21,7 +21,7 @@ import pytest
 
 from marketplace_elt.settings import Settings
 from tests.el.checks import mismatches
-from tests.el.conftest import env_for
+from tests.isolation import env_for
 
 SCALE = 0.1
 

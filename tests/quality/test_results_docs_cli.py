@@ -14,6 +14,7 @@ import pytest
 
 from marketplace_elt.cli import main
 from marketplace_elt.quality import GateFailed, build_data_docs, result_path, run_gate
+from tests.isolation import settings_env
 
 from .conftest import AUDIT, FCT_ORDERS, GOOD_AUDIT, MakeTable, audit_row
 
@@ -120,13 +121,7 @@ def test_cli_run_and_docs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The CLI reads its settings from the environment: point it at this module's datasets.
-    for key, value in {
-        "SOURCE_ADMIN_DB_URL": services.source_admin_url,
-        "SOURCE_DB_URL": services.source_db_url,
-        "BQ_RAW_DATASET": services.raw_dataset,
-        "BQ_STAGING_DATASET": services.staging_dataset,
-        "BQ_MARTS_DATASET": services.marts_dataset,
-    }.items():
+    for key, value in settings_env(services).items():
         monkeypatch.setenv(key, value)
     assert main(["gates", "run", "--layer", "marts", "--run-id", "test-cli-pass"]) == 0
     out = capsys.readouterr().out
