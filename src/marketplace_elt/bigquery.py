@@ -44,3 +44,26 @@ def query_rows(settings: Settings, sql: str, bq: bigquery.Client | None = None) 
     """Run ``sql`` and return its rows as dicts (small results only: gates, summaries, tests)."""
     bq = bq or client(settings)
     return [dict(row.items()) for row in bq.query(sql).result()]
+
+
+def require_reachable(settings: Settings, bq: bigquery.Client, dataset: str | None = None) -> None:
+    """Fail in one line within ~10 s when BigQuery (or the emulator) does not answer.
+
+    Without this the client retries for its 10-minute deadline. Creates ``dataset`` if it is missing
+    (the probe is a create-if-absent, which every caller needs anyway).
+    """
+    from google.cloud import bigquery as bqlib
+
+    from marketplace_elt.errors import ServiceError
+
+    try:
+        target = bqlib.Dataset(f"{settings.bq_project}.{dataset or settings.raw_dataset}")
+        target.location = settings.bq_location
+        bq.create_dataset(target, exists_ok=True, retry=bqlib.DEFAULT_RETRY.with_timeout(10), timeout=10)
+    except Exception as exc:
+        where = settings.bq_emulator_url or f"project {settings.bq_project}"
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ServiceError(
+            f"BigQuery at {where} is not reachable ({reason}); "
+            "start the emulator with `marketplace-elt services up` or check the BQ_* settings"
+        ) from None

@@ -27,9 +27,11 @@ def render(rows: list[dict[str, object]], limit: int) -> str:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from marketplace_elt.bigquery import query_rows
+    from marketplace_elt.bigquery import client, query_rows, require_reachable
 
     settings = get_settings()
+    bq = client(settings)
+    require_reachable(settings, bq)
     project = settings.bq_project
     sql = args.query.format(
         raw=f"`{project}.{settings.raw_dataset}`",
@@ -37,7 +39,7 @@ def _query(args: argparse.Namespace) -> int:
         marts=f"`{project}.{settings.marts_dataset}`",
     )
     try:
-        rows = query_rows(settings, sql)
+        rows = query_rows(settings, sql, bq)
     except Exception as exc:  # the warehouse's own message is the useful part
         message = str(exc).strip().splitlines()[0][:300]
         raise UserError(f"query failed: {message}; check table and column names (`{{raw}}.orders` etc.)") from None

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from marketplace_elt.bigquery import client
+from marketplace_elt.bigquery import client, require_reachable
 from marketplace_elt.el import raw_tables, sync_log
 from marketplace_elt.el.catalog import Catalog, Stream, load_catalog
 from marketplace_elt.el.extract import connect_source, extract, parse_cursor
@@ -168,23 +168,6 @@ def _sync_stream(
     return result
 
 
-def _check_bigquery(bq: bigquery.Client, settings: Settings) -> None:
-    """Fail fast, in one line, when BigQuery (or the emulator) does not answer; create `raw` if missing."""
-    from google.cloud import bigquery as bqlib
-
-    try:
-        dataset = bqlib.Dataset(f"{settings.bq_project}.{settings.raw_dataset}")
-        dataset.location = settings.bq_location
-        bq.create_dataset(dataset, exists_ok=True, retry=bqlib.DEFAULT_RETRY.with_timeout(10), timeout=10)
-    except Exception as exc:
-        where = settings.bq_emulator_url or f"project {settings.bq_project}"
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise ServiceError(
-            f"BigQuery at {where} is not reachable ({reason}); "
-            "start the emulator with `marketplace-elt services up` or check the BQ_* settings"
-        ) from None
-
-
 def sync(
     settings: Settings,
     streams: list[str] | None = None,
@@ -205,7 +188,7 @@ def sync(
     selected = catalog.select(streams)
     connect_source(settings).close()  # unreachable source: one clear line, before any work
     bq = client(settings)
-    _check_bigquery(bq, settings)
+    require_reachable(settings, bq)
     sync_log.ensure_table(bq, settings)
     state = sync_log.saved_cursors(bq, settings)
     sid = sync_id if sync_id is not None else sync_log.next_sync_id(bq, settings)
