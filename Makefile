@@ -23,16 +23,19 @@ $(TOOLS)/bin/uv:
 	@echo "installing uv $(UV_VERSION) into $(TOOLS)/ (no system changes)"
 	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
 
+# Bytecode is compiled at install: machines that set PYTHONDONTWRITEBYTECODE would otherwise
+# recompile Airflow, Cosmos and dbt from source in every DAG parse and every task process.
 $(BIN)/marketplace-elt: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
 
 $(EMU_VENV)/bin/bqemulator: bq_emulator/requirements.lock | $(UV)
 	$(UV) venv -q --allow-existing --python 3.11 $(EMU_VENV)
-	VIRTUAL_ENV=$(EMU_VENV) $(UV) pip install -q -r bq_emulator/requirements.lock
+	VIRTUAL_ENV=$(EMU_VENV) $(UV) pip install -q --compile-bytecode -r bq_emulator/requirements.lock
 	@touch $@
 
 install: $(BIN)/marketplace-elt $(EMU_VENV)/bin/bqemulator ## create both virtualenvs from the lock files, build the dbt manifest
+	@$(BIN)/python -m compileall -q src
 	$(CLI) dbt parse
 
 run: install ## the whole pipeline end to end on embedded services, then a summary
