@@ -101,6 +101,27 @@ def test_backfill_over_rest_matches_the_scheduled_marts(
     assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
 
 
+def test_rest_trigger_without_logical_date_runs_to_success(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
+) -> None:
+    """`POST /api/v2/dags/{id}/dagRuns` with `"logical_date": null` (what `marketplace-elt airflow
+    trigger` sends): the run has no data interval, still succeeds, leaves the marts as they were and
+    writes its ledger row with a NULL interval."""
+    _wait_for_runs(airflow_api, "backfill", 2)  # max_active_runs=1: after the backfill above
+    run_id = airflow_api.trigger(DAG_ID)
+    state = airflow_api.wait_for_run(DAG_ID, run_id, timeout=2400)
+    states = airflow_api.task_states(DAG_ID, run_id)
+    assert state == "success", {t: s for t, s in states.items() if s != "success"}
+    ledger = query_rows(
+        settings,
+        f"SELECT data_interval_start, data_interval_end "
+        f"FROM `{settings.bq_project}.{settings.marts_dataset}.audit_run_ledger` WHERE run_id = '{run_id}'",
+    )
+    assert [(r["data_interval_start"], r["data_interval_end"]) for r in ledger] == [(None, None)]
+    after = marts_fingerprint(settings)
+    assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
+
+
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (make test installs it)")
 def test_grid_view_shows_the_task_groups(airflow_api: local_airflow.AirflowApi, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright

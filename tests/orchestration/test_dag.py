@@ -79,3 +79,40 @@ def test_production_behaviour_settings(dag, settings: Settings) -> None:  # type
             assert task.retry_exponential_backoff, task_id
         assert task.execution_timeout is not None, task_id
         assert task.on_failure_callback, task_id
+
+
+def test_watcher_mode_renders_one_producer_per_group_and_a_sensor_per_model(
+    settings: Settings, airflow_environment: dict[str, str], dbt_manifest: Path
+) -> None:
+    import dataclasses
+    import json
+
+    from marketplace_elt.orchestration.dag import build_dag
+
+    dag = build_dag(dataclasses.replace(settings, cosmos_execution_mode="watcher"))
+    for layer in ("staging", "intermediate", "marts"):
+        producer = dag.task_dict[f"{layer}.dbt_producer_watcher"]
+        assert producer.base_cmd == ["build"], layer
+    manifest = json.loads(dbt_manifest.read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    rendered = {tid.split(".")[1] for tid in dag.task_dict if tid.split(".")[0] in ("staging", "intermediate", "marts")}
+    missing = {m for m in models if not any(r == m or r.startswith(f"{m}_") for r in rendered)}
+    assert missing <= {"audit_run_ledger"}, missing
+    sensors = [t for tid, t in dag.task_dict.items() if tid.startswith("marts.") and "producer" not in tid]
+    assert sensors
+    assert {getattr(t, "producer_task_id", None) for t in sensors} == {"marts.dbt_producer_watcher"}
+
+
+def test_one_shot_runs_refuse_watcher_mode_in_one_line() -> None:
+    env = {**os.environ, "COSMOS_EXECUTION_MODE": "watcher"}
+    out = subprocess.run(
+        [sys.executable, "-m", "marketplace_elt.cli", "pipeline", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode != 0
+    err = out.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert "COSMOS_EXECUTION_MODE=watcher" in err and "make airflow" in err

@@ -51,11 +51,30 @@ LAYERS: dict[str, dict[str, list[str]]] = {
     "marts": {"select": ["path:models/marts"], "exclude": ["audit_run_ledger"]},
 }
 
+# A run triggered without a logical date (the REST API's default, `"logical_date": null`) has no
+# data interval: the templates then render empty, and dbt falls back to its high-water marks (the
+# ledger records a NULL interval), instead of every task failing on an undefined variable.
+INTERVAL_START = "{{ data_interval_start | default('', true) }}"
+INTERVAL_END = "{{ data_interval_end | default('', true) }}"
+
 DBT_VARS = {
-    "data_interval_start": "{{ data_interval_start }}",
-    "data_interval_end": "{{ data_interval_end }}",
+    "data_interval_start": INTERVAL_START,
+    "data_interval_end": INTERVAL_END,
     "run_id": "{{ run_id }}",
 }
+
+
+def require_one_shot_mode(settings: Settings) -> None:
+    """Refuse a one-shot `airflow dags test` run (pipeline run, bench) in Cosmos watcher mode.
+
+    `dags test` runs one task at a time; a watcher sensor that starts before its group's producer
+    waits for it forever. Watcher mode needs the scheduler (`make airflow`).
+    """
+    if settings.cosmos_execution_mode == "watcher":
+        raise ConfigError(
+            "COSMOS_EXECUTION_MODE=watcher needs Airflow's scheduler (`make airflow`, then trigger the DAG); "
+            "`airflow dags test` runs tasks one by one and would wait forever: unset it for this command"
+        )
 
 
 def _default_args() -> dict[str, Any]:
@@ -132,7 +151,9 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
             load_method=LoadMode.DBT_MANIFEST,
             select=LAYERS[layer]["select"],
             exclude=LAYERS[layer]["exclude"],
-            test_behavior=TestBehavior.BUILD,
+            # Watcher mode runs one `dbt build` per group (tests included) and watches each node, so
+            # its tests show as per-model test sensors; BUILD would ask it for per-node build tasks.
+            test_behavior=TestBehavior.AFTER_EACH if mode == ExecutionMode.WATCHER else TestBehavior.BUILD,
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
@@ -204,8 +225,8 @@ def build_dag(settings: Settings | None = None) -> DAG:
             python_callable=tasks.publish_audit,
             op_kwargs={
                 "run_id": "{{ run_id }}",
-                "data_interval_start": "{{ data_interval_start }}",
-                "data_interval_end": "{{ data_interval_end }}",
+                "data_interval_start": INTERVAL_START,
+                "data_interval_end": INTERVAL_END,
             },
         )
         chain.append(publish)

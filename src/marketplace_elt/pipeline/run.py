@@ -87,10 +87,12 @@ def _airflow_dags_test(settings: Settings, logical_date: str | None) -> tuple[st
 def run_pipeline(settings: Settings, scale: float, seed: int, logical_date: str | None = None) -> RunSummary:
     from marketplace_elt import services
     from marketplace_elt.orchestration import local_airflow
+    from marketplace_elt.orchestration.dag import require_one_shot_mode
     from marketplace_elt.source import seed as seed_source
     from marketplace_elt.source import table_counts
     from marketplace_elt.transform import build_manifest
 
+    require_one_shot_mode(settings)
     started = time.monotonic()
     print("[1/5] starting services (PostgreSQL source, BigQuery emulator) ...", flush=True)
     services.up(settings)
