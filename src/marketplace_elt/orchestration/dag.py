@@ -134,7 +134,9 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
     # Each Cosmos task runs dbt in its own temporary copy of the project, so it keeps dbt's target
     # and log paths there: tasks running side by side must not rewrite each other's artifacts.
     env = {k: v for k, v in dbt_env(settings).items() if k not in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
-    project = ProjectConfig(dbt_project_path=settings.dbt_dir, manifest_path=manifest)
+    project = ProjectConfig(
+        dbt_project_path=settings.dbt_dir, manifest_path=manifest, env_vars=env, install_dbt_deps=False
+    )
     # Cosmos wraps every manifest path in an ObjectStoragePath, whose first open loads Airflow's
     # plugin manager (~0.4 s of each DAG parse). The manifest is always a local file: read it as one.
     project.manifest_path = manifest
@@ -157,12 +159,7 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
-        operator_args={
-            "install_deps": False,
-            "vars": DBT_VARS,
-            "env": env,
-            "append_env": True,
-        },
+        operator_args={"vars": DBT_VARS, "append_env": True},
     )
 
 
