@@ -38,3 +38,11 @@ def test_bad_setting_prints_one_line(capsys: pytest.CaptureFixture[str], monkeyp
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert err.startswith("error: SOURCE_PG_PORT='not-a-port' is not a whole number")
+
+
+def test_sql_with_bigquery_down_prints_one_line() -> None:
+    result = _cli("sql", "SELECT 1", env={"BQ_EMULATOR_PORT": "1"})
+    assert result.returncode != 0
+    err = result.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert "BigQuery at http://127.0.0.1:1 is not reachable" in err and "marketplace-elt services up" in err

@@ -46,20 +46,25 @@ def query_rows(settings: Settings, sql: str, bq: bigquery.Client | None = None) 
     return [dict(row.items()) for row in bq.query(sql).result()]
 
 
-def require_reachable(settings: Settings, bq: bigquery.Client, dataset: str | None = None) -> None:
+def require_reachable(settings: Settings, bq: bigquery.Client, create_dataset: str | None = None) -> None:
     """Fail in one line within ~10 s when BigQuery (or the emulator) does not answer.
 
-    Without this the client retries for its 10-minute deadline. Creates ``dataset`` if it is missing
-    (the probe is a create-if-absent, which every caller needs anyway).
+    Without this the client retries for its 10-minute deadline. The probe lists one dataset (it
+    changes nothing); with ``create_dataset`` it creates that dataset if it is missing instead, for
+    callers that need it anyway.
     """
     from google.cloud import bigquery as bqlib
 
     from marketplace_elt.errors import ServiceError
 
+    retry = bqlib.DEFAULT_RETRY.with_timeout(10)
     try:
-        target = bqlib.Dataset(f"{settings.bq_project}.{dataset or settings.raw_dataset}")
-        target.location = settings.bq_location
-        bq.create_dataset(target, exists_ok=True, retry=bqlib.DEFAULT_RETRY.with_timeout(10), timeout=10)
+        if create_dataset:
+            target = bqlib.Dataset(f"{settings.bq_project}.{create_dataset}")
+            target.location = settings.bq_location
+            bq.create_dataset(target, exists_ok=True, retry=retry, timeout=10)
+        else:
+            list(bq.list_datasets(max_results=1, retry=retry, timeout=10))
     except Exception as exc:
         where = settings.bq_emulator_url or f"project {settings.bq_project}"
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

@@ -272,6 +272,17 @@ def test_unreachable_source_fails_fast_in_one_line(el_settings: Settings) -> Non
     assert "cannot connect to the source database at 127.0.0.1:1" in str(err.value) and "\n" not in str(err.value)
 
 
+def test_unreachable_bigquery_fails_in_one_line_before_reading_the_source(el_settings: Settings) -> None:
+    import dataclasses
+
+    dead = dataclasses.replace(el_settings, bq_emulator_port=1)
+    with pytest.raises(ServiceError) as err:
+        sync(dead, ["orders"])
+    message = str(err.value)
+    assert "BigQuery at http://127.0.0.1:1 is not reachable" in message and "\n" not in message
+    assert "marketplace-elt services up" in message
+
+
 def test_sync_result_is_json_ready(first_sync: dict) -> None:
     json.dumps(first_sync["orders"].as_dict())
     assert first_sync["orders"].as_dict()["rows_per_s"] >= 0

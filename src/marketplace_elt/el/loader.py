@@ -188,7 +188,7 @@ def sync(
     selected = catalog.select(streams)
     connect_source(settings).close()  # unreachable source: one clear line, before any work
     bq = client(settings)
-    require_reachable(settings, bq)
+    require_reachable(settings, bq, create_dataset=settings.raw_dataset)
     sync_log.ensure_table(bq, settings)
     state = sync_log.saved_cursors(bq, settings)
     sid = sync_id if sync_id is not None else sync_log.next_sync_id(bq, settings)
