@@ -49,7 +49,11 @@ def terminate(pid: int, timeout: float = 15.0) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
         if wait_until(lambda: not _alive(pid), timeout):
-            return
+            break
+    # What the leader started and left behind in its group (e.g. an idle LocalExecutor worker
+    # forked from the scheduler's forkserver) would otherwise outlive a stop.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
