@@ -2,15 +2,17 @@
     Lower bound of what an incremental run re-reads, compared with a load timestamp (the loader's
     _airbyte_extracted_at, carried by facts as `source_loaded_at`):
 
-        least(high-water mark already in the model, var data_interval_start when given)
+        least(high-water mark already in the model, data_interval_start when given)
           - var lookback_days
+
+    data_interval_start comes from run_var (macros/run_var.sql): Airflow's environment, else the var.
 
     The high-water mark keeps a run correct when a previous run was skipped; data_interval_start lets
     Airflow re-run (backfill) an older interval; the look-back re-reads rows that were loaded late or
     out of order. Use only inside `{% if is_incremental() %}`.
 #}
 {% macro incremental_window_start(loaded_at_column='source_loaded_at') -%}
-    {%- set interval_start = var('data_interval_start', none) -%}
+    {%- set interval_start = run_var('data_interval_start') -%}
     {%- set high_water_mark -%}
         coalesce((select max({{ loaded_at_column }}) from {{ this }}), timestamp '1970-01-01 00:00:00+00')
     {%- endset -%}

@@ -99,3 +99,30 @@ def test_docs_catalog_matches_the_documented_columns(rebuilt: tuple[Settings, di
         if actual != documented:
             mismatched[node["name"]] = {"undocumented": actual - documented, "not_built": documented - actual}
     assert not mismatched, mismatched
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        ({"MARKETPLACE_RUN_ID": "from-airflow"}, ["--vars", '{"run_id": "by-hand"}'], "from-airflow"),
+        ({}, ["--vars", '{"run_id": "by-hand"}'], "by-hand"),
+        ({}, [], "manual"),
+    ],
+)
+def test_run_var_reads_airflow_then_the_vars_then_the_default(
+    services: Any, settings: Settings, tmp_path: Path, env: dict[str, str], args: list[str], expected: str
+) -> None:
+    """What the audit ledger records as run id: Airflow's variable, else `--vars`, else the project default."""
+    import os
+    import subprocess
+
+    from marketplace_elt.transform.dbt import dbt_env
+    from tests.dbt.conftest import DBT_DIR, dbt_executable
+
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETPLACE_")}
+    run_env.update({**dbt_env(settings), "DBT_TARGET_PATH": str(tmp_path), **env})
+    inline = "select '{{ run_var(\"run_id\") }}' as run_id"
+    cmd = [dbt_executable(), "compile", "--inline", inline, *args]
+    result = subprocess.run(cmd, cwd=DBT_DIR, env=run_env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert f"select '{expected}' as run_id" in result.stdout

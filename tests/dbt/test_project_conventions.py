@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,35 @@ def test_sql_avoids_what_the_emulator_gets_wrong() -> None:
         if re.search(pattern, _strip_comments(p.read_text()), re.I)
     ]
     assert not offenders, offenders
+
+
+def test_a_new_run_context_keeps_the_partial_parse(tmp_path: Path) -> None:
+    """Airflow passes the run id and data interval as MARKETPLACE_* variables that `run_var` reads
+    only while executing: a new run reuses dbt's partial parse, where new `--vars` force a full one."""
+    from tests.dbt.conftest import dbt_executable, parse_env
+
+    def parse(run: str, *extra: str) -> str:
+        env = {
+            **parse_env(tmp_path),
+            "MARKETPLACE_RUN_ID": run,
+            "MARKETPLACE_DATA_INTERVAL_START": f"2026-01-0{run[-1]}T00:00:00+00:00",
+            "MARKETPLACE_DATA_INTERVAL_END": f"2026-01-0{int(run[-1]) + 1}T00:00:00+00:00",
+        }
+        cmd = [dbt_executable(), "parse", "--profile", "marketplace", "--target", "emulator", *extra]
+        result = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:]
+        return result.stdout
+
+    parse("run-1")
+    assert "Unable to do partial parsing" not in parse("run-2")
+    assert "Unable to do partial parsing because config vars" in parse("run-3", "--vars", '{"run_id": "run-3"}')
+
+
+def test_run_context_is_read_from_airflow_first_then_the_vars() -> None:
+    """run_var is the only reader of the run context; it is read at execution only."""
+    macro = (DBT_DIR / "macros" / "run_var.sql").read_text()
+    assert "env_var('MARKETPLACE_' ~ name | upper, '') if execute" in macro
+    for path in _sql_files():
+        code = _strip_comments(path.read_text())
+        for name in ("data_interval_start", "data_interval_end", "run_id"):
+            assert not re.search(rf"(?<!\w)var\(\s*['\"]{name}['\"]", code) or path.name == "run_var.sql", (path, name)

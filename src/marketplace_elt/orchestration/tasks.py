@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from marketplace_elt.settings import get_settings
-from marketplace_elt.transform.dbt import run_dbt
+from marketplace_elt.transform.dbt import run_context_env, run_dbt
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,8 @@ def publish_audit(run_id: str, data_interval_start: str, data_interval_end: str)
     from marketplace_elt.quality import data_docs_dir
 
     settings = get_settings()
-    dbt_vars = {
-        "run_id": run_id,
-        "data_interval_start": data_interval_start,
-        "data_interval_end": data_interval_end,
-    }
-    run_dbt(settings, ["run", "--select", "audit_run_ledger"], dbt_vars=dbt_vars)
+    context = run_context_env(run_id, data_interval_start, data_interval_end)
+    run_dbt(settings, ["run", "--select", "audit_run_ledger"], extra_env=context)
     rows = query_rows(
         settings,
         f"SELECT reconciliation_status AS status, COUNT(*) AS orders "

@@ -7,7 +7,6 @@ target the same warehouse and datasets.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -20,6 +19,9 @@ from marketplace_elt.errors import UserError
 from marketplace_elt.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+DBT_PROFILE = "marketplace"
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -41,6 +43,18 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def run_context_env(run_id: str, data_interval_start: str, data_interval_end: str) -> dict[str, str]:
+    """The run's context as the variables dbt's `run_var` macro reads (empty values: unset).
+
+    Not `--vars`: a var that changes every run makes every dbt invocation re-parse the project.
+    """
+    return {
+        "MARKETPLACE_RUN_ID": run_id,
+        "MARKETPLACE_DATA_INTERVAL_START": data_interval_start,
+        "MARKETPLACE_DATA_INTERVAL_END": data_interval_end,
+    }
+
+
 def manifest_path(settings: Settings) -> Path:
     """The manifest Cosmos renders the DAG from; built by `marketplace-elt dbt parse`.
 
@@ -58,14 +72,12 @@ def _dbt_executable() -> str:
 def run_dbt(
     settings: Settings,
     args: Sequence[str],
-    dbt_vars: Mapping[str, object] | None = None,
+    extra_env: Mapping[str, str] | None = None,
     check: bool = True,
 ) -> int:
     """Run ``dbt <args>`` in the project directory with the platform environment; streams output."""
     cmd = [_dbt_executable(), *args]
-    if dbt_vars:
-        cmd += ["--vars", json.dumps(dict(dbt_vars), default=str)]
-    env = {**os.environ, **dbt_env(settings)}
+    env = {**os.environ, **dbt_env(settings), **(extra_env or {})}
     log.debug("running %s", " ".join(cmd))
     result = subprocess.run(cmd, cwd=settings.dbt_dir, env=env)
     if check and result.returncode != 0:
@@ -79,13 +91,22 @@ def run_dbt(
 def build_manifest(settings: Settings) -> Path:
     """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`."""
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    run_dbt(settings, ["parse", "--quiet"])
+    # Profile and target named as Cosmos names them: dbt keys its partial parse on them.
+    run_dbt(settings, ["parse", "--quiet", "--profile", DBT_PROFILE, "--target", dbt_env(settings)["DBT_TARGET"]])
     parsed = settings.dbt_target_dir / "manifest.json"
     if not parsed.exists():
         raise UserError(f"dbt parse did not write {parsed}; run `marketplace-elt dbt parse` and read its output")
     path = manifest_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_suffix(".json.tmp")
-    shutil.copyfile(parsed, staged)
-    os.replace(staged, path)  # atomic: a DAG parse never reads a half-written manifest
+    _copy_atomically(parsed, path)  # a DAG parse never reads a half-written manifest
+    # Cosmos starts each dbt task from the newer of <project>/target/partial_parse.msgpack and its
+    # own cache: seeding the first means no task re-parses the whole project after an install.
+    partial_parse = "partial_parse.msgpack"
+    _copy_atomically(settings.dbt_target_dir / partial_parse, settings.dbt_dir / "target" / partial_parse)
     return path
+
+
+def _copy_atomically(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    staged = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, staged)
+    os.replace(staged, dst)

@@ -9,13 +9,13 @@
 }}
 
 {#
-    One row per pipeline run (var run_id; Airflow passes its dag run id, a manual `dbt build` records
-    'manual'). Re-running the same run id updates its row (last_recorded_at, dbt_invocation_id and the
+    One row per pipeline run (run_var run_id: Airflow passes its dag run id, a manual `dbt build`
+    records 'manual'). Re-running the same run id updates its row (last_recorded_at, dbt_invocation_id and the
     figures) and keeps first_recorded_at. The figures describe the warehouse after the run: what was
     loaded, how much of it broke a data-quality rule, and the known data faults that were flagged.
 #}
-{%- set interval_start = var('data_interval_start', none) -%}
-{%- set interval_end = var('data_interval_end', none) -%}
+{%- set interval_start = run_var('data_interval_start') -%}
+{%- set interval_end = run_var('data_interval_end') -%}
 
 with
 
@@ -84,7 +84,7 @@ sync_figures as (
 )
 
 select
-    '{{ var("run_id") }}' as run_id,
+    '{{ run_var("run_id") }}' as run_id,
     {{ "timestamp('" ~ interval_start ~ "')" if interval_start else 'cast(null as timestamp)' }} as data_interval_start,
     {{ "timestamp('" ~ interval_end ~ "')" if interval_end else 'cast(null as timestamp)' }} as data_interval_end,
     '{{ invocation_id }}' as dbt_invocation_id,
