@@ -75,6 +75,24 @@ def test_scheduled_run_succeeds_and_changes_no_mart(
     assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
 
 
+def test_scheduled_dbt_tasks_reuse_dbt_partial_parse(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
+) -> None:
+    """The run id and interval reach dbt outside `--vars` (see the run_var macro), and install seeds
+    the partial parse: no dbt task of a scheduled run re-parses the whole project."""
+    (run,) = _wait_for_runs(airflow_api, "scheduled", 1)
+    run_logs = settings.logs_dir / "airflow" / f"dag_id={DAG_ID}" / f"run_id={run['dag_run_id']}"
+    dbt_logs = [
+        log
+        for log in run_logs.glob("task_id=*/attempt=*.log")
+        if log.parent.name.removeprefix("task_id=").split(".")[0] in ("staging", "intermediate", "marts")
+    ]
+    assert len(dbt_logs) >= 40, sorted(p.parent.name for p in dbt_logs)
+    assert all("Running with dbt=" in log.read_text() for log in dbt_logs)  # each ran dbt itself
+    reparsed = [log.parent.name for log in dbt_logs if "Unable to do partial parsing" in log.read_text()]
+    assert reparsed == []
+
+
 def test_backfill_over_rest_matches_the_scheduled_marts(
     airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
 ) -> None:

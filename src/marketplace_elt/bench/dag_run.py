@@ -169,6 +169,51 @@ def run_dag(
     )
 
 
+def run_dag_scheduled(settings: Settings, timeout_s: float = 1800) -> DagRun:
+    """Run the DAG once under Airflow's own scheduler, as `make airflow` runs it in production.
+
+    Starts the Airflow components (LocalExecutor, task processes forked from the preloaded
+    forkserver, tasks in parallel), triggers a run over the REST API, waits for it and stops the
+    components again. Refuses to run beside an Airflow that is already up: that one would run the
+    DAG against its own settings, not the workspace's.
+    """
+    from marketplace_elt.errors import UserError
+    from marketplace_elt.orchestration import local_airflow
+    from marketplace_elt.orchestration.dag import DAG_ID
+
+    if local_airflow.running(settings):
+        raise UserError(
+            "Airflow is already running (make airflow); stop it with `marketplace-elt airflow stop` first: "
+            "this measurement starts its own scheduler on the bench workspace"
+        )
+    local_airflow.migrate(settings)
+    local_airflow.start(settings)
+    try:
+        api = local_airflow.AirflowApi(settings)
+        api.wait_for_dag(DAG_ID)
+        started = time.monotonic()
+        run_id = api.trigger(DAG_ID)
+        api.unpause(DAG_ID)
+        state = api.wait_for_run(DAG_ID, run_id, timeout=timeout_s)
+        wall = time.monotonic() - started
+        instances = api.task_instances(DAG_ID, run_id)
+    finally:
+        local_airflow.stop(settings)
+    tries = [
+        TaskTry(
+            task_id=str(ti["task_id"]),
+            try_number=int(ti.get("try_number") or 0),
+            state=str(ti["state"]),
+            start=_parse_time(ti.get("start_date")),
+            end=_parse_time(ti.get("end_date")),
+        )
+        for ti in instances
+    ]
+    return DagRun(
+        run_id=run_id, state=state, tries=tries, wall_s=wall, log_path=settings.logs_dir / "airflow-scheduler.log"
+    )
+
+
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child and everything it started (it runs in its own session)."""
     with contextlib.suppress(ProcessLookupError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from marketplace_elt.errors import ConfigError
 from marketplace_elt.settings import Settings, get_settings
-from marketplace_elt.transform.dbt import dbt_env, manifest_path
+from marketplace_elt.transform.dbt import DBT_PROFILE, dbt_env, manifest_path, run_context_env
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -57,15 +57,14 @@ LAYERS: dict[str, dict[str, list[str]]] = {
 INTERVAL_START = "{{ data_interval_start | default('', true) }}"
 INTERVAL_END = "{{ data_interval_end | default('', true) }}"
 
-DBT_VARS = {
-    "data_interval_start": INTERVAL_START,
-    "data_interval_end": INTERVAL_END,
-    "run_id": "{{ run_id }}",
-}
+# The run's context reaches dbt as environment variables read by its `run_var` macro, not as
+# `--vars`: the run id and interval change every run, and changed vars make every dbt task re-parse
+# the whole project instead of reusing partial_parse.msgpack.
+DBT_RUN_CONTEXT = run_context_env("{{ run_id }}", INTERVAL_START, INTERVAL_END)
 
 
 def require_one_shot_mode(settings: Settings) -> None:
-    """Refuse a one-shot `airflow dags test` run (pipeline run, bench) in Cosmos watcher mode.
+    """Refuse a one-shot `airflow dags test` run (`pipeline run`) in Cosmos watcher mode.
 
     `dags test` runs one task at a time; a watcher sensor that starts before its group's producer
     waits for it forever. Watcher mode needs the scheduler (`make airflow`).
@@ -134,6 +133,7 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
     # Each Cosmos task runs dbt in its own temporary copy of the project, so it keeps dbt's target
     # and log paths there: tasks running side by side must not rewrite each other's artifacts.
     env = {k: v for k, v in dbt_env(settings).items() if k not in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    env.update(DBT_RUN_CONTEXT)  # templated: Cosmos passes env_vars as the operator's `env` field
     project = ProjectConfig(
         dbt_project_path=settings.dbt_dir, manifest_path=manifest, env_vars=env, install_dbt_deps=False
     )
@@ -144,7 +144,7 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
         group_id=layer,
         project_config=project,
         profile_config=ProfileConfig(
-            profile_name="marketplace",
+            profile_name=DBT_PROFILE,
             target_name=env["DBT_TARGET"],
             profiles_yml_filepath=settings.dbt_dir / "profiles.yml",
         ),
@@ -159,7 +159,9 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
-        operator_args={"vars": DBT_VARS, "append_env": True},
+        # No run_results.json / manifest.json per task (~1.5 s of CPU each time): Cosmos reads the
+        # outcome from dbtRunner's result, and keeps its copy of our manifest in the task's target.
+        operator_args={"append_env": True, "dbt_cmd_flags": ["--no-write-json"]},
     )
 
 

@@ -77,6 +77,13 @@ def start(settings: Settings, timeout: float = 180.0) -> str:
     return base
 
 
+def running(settings: Settings) -> bool:
+    """Whether this deployment's Airflow (any component, or its API port) is up."""
+    if any(read_pid(_pid_file(settings, c)) for c in COMPONENTS):
+        return True
+    return api_ready(f"http://127.0.0.1:{settings.airflow_port}")
+
+
 def stop(settings: Settings) -> None:
     for component in reversed(COMPONENTS):
         pid = read_pid(_pid_file(settings, component))
@@ -147,13 +154,17 @@ class AirflowApi:
         answer = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
         return str(answer["state"])
 
-    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The run's task instances (latest try of each): task_id, state, try_number, start/end dates."""
         from urllib.parse import quote
 
         answer = self._request(
             "GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000"
         )
-        return {ti["task_id"]: str(ti["state"]) for ti in answer["task_instances"]}
+        return list(answer["task_instances"])
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        return {ti["task_id"]: str(ti["state"]) for ti in self.task_instances(dag_id, run_id)}
 
     def backfill(self, dag_id: str, from_date: str, to_date: str, max_active_runs: int = 1) -> int:
         """Create a backfill over [from_date, to_date] (the scheduler runs it); returns its id."""
