@@ -53,6 +53,7 @@ def _parse_dbt_project() -> None:
     """One `dbt parse` from the seeded partial parse, so dbt's lazily generated (de)serialisers and
     JSON schemas exist before the fork; the task's own dbt invocation then only reads and runs."""
     from dbt.cli.main import dbtRunner
+    from dbt_common.events.event_manager_client import cleanup_event_logger
 
     from marketplace_elt.settings import get_settings
     from marketplace_elt.transform.dbt import DBT_PROFILE, dbt_env
@@ -81,6 +82,7 @@ def _parse_dbt_project() -> None:
                 ]
             )
         finally:
+            cleanup_event_logger()  # detach dbt's loggers; each task's dbt sets up its own
             os.environ.clear()
             os.environ.update(saved)
     if not result.success:

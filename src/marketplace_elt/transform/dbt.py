@@ -101,7 +101,11 @@ def build_manifest(settings: Settings) -> Path:
     # Cosmos starts each dbt task from the newer of <project>/target/partial_parse.msgpack and its
     # own cache: seeding the first means no task re-parses the whole project after an install.
     partial_parse = "partial_parse.msgpack"
-    _copy_atomically(settings.dbt_target_dir / partial_parse, settings.dbt_dir / "target" / partial_parse)
+    seed = settings.dbt_dir / "target" / partial_parse
+    try:
+        _copy_atomically(settings.dbt_target_dir / partial_parse, seed)
+    except OSError as exc:  # e.g. a read-only image: correct, only slower (each group parses once)
+        log.warning("dbt partial parse not seeded at %s (%s); Cosmos tasks will parse the project once", seed, exc)
     return path
 
 
