@@ -105,6 +105,10 @@ def airflow_options() -> dict[str, set[str]]:
     config_yml = Path(next(iter(airflow_spec.submodule_search_locations))) / "config_templates" / "config.yml"
     sections = yaml.safe_load(config_yml.read_text())
     options = {section: set((body or {}).get("options") or {}) for section, body in sections.items()}
+    # [core] mp_start_method / mp_forkserver_preload may be set per component: Airflow reads the
+    # component's section first (airflow/utils/process_utils.py; the option's description says so).
+    for component in ("scheduler", "triggerer", "dag_processor"):
+        options.setdefault(component, set()).update({"mp_start_method", "mp_forkserver_preload"})
     cosmos_spec = importlib.util.find_spec("cosmos")
     assert cosmos_spec and cosmos_spec.submodule_search_locations
     cosmos_dir = Path(next(iter(cosmos_spec.submodule_search_locations)))
