@@ -56,31 +56,19 @@ def _parse_dbt_project() -> None:
     from dbt_common.events.event_manager_client import cleanup_event_logger
 
     from marketplace_elt.settings import get_settings
-    from marketplace_elt.transform.dbt import DBT_PROFILE, dbt_env
+    from marketplace_elt.transform.dbt import dbt_env, parse_args, partial_parse_seed
 
     settings = get_settings()
-    env = dbt_env(settings)
     threads_before = threading.active_count()
     saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="melt-preload-") as tmp:
-        seeded = settings.dbt_dir / "target" / "partial_parse.msgpack"
-        if seeded.exists():
-            shutil.copyfile(seeded, os.path.join(tmp, "partial_parse.msgpack"))
-        os.environ.update({**env, "DBT_TARGET_PATH": tmp, "DBT_LOG_PATH": tmp})
+        seed = partial_parse_seed(settings)
+        if seed.exists():
+            shutil.copyfile(seed, os.path.join(tmp, seed.name))
+        os.environ.update({**dbt_env(settings), "DBT_TARGET_PATH": tmp, "DBT_LOG_PATH": tmp})
         try:
-            result = dbtRunner().invoke(
-                [
-                    "parse",
-                    "--quiet",
-                    "--project-dir",
-                    str(settings.dbt_dir),
-                    "--profile",
-                    DBT_PROFILE,
-                    "--target",
-                    env["DBT_TARGET"],
-                    "--no-static-parser",
-                ]
-            )
+            args = [*parse_args(settings), "--project-dir", str(settings.dbt_dir), "--no-static-parser"]
+            result = dbtRunner().invoke(args)
         finally:
             cleanup_event_logger()  # detach dbt's loggers; each task's dbt sets up its own
             os.environ.clear()

@@ -55,6 +55,16 @@ def run_context_env(run_id: str, data_interval_start: str, data_interval_end: st
     }
 
 
+def parse_args(settings: Settings) -> list[str]:
+    """`dbt parse` naming profile and target as Cosmos does: dbt keys its partial parse on them."""
+    return ["parse", "--quiet", "--profile", DBT_PROFILE, "--target", dbt_env(settings)["DBT_TARGET"]]
+
+
+def partial_parse_seed(settings: Settings) -> Path:
+    """Where Cosmos looks first for the partial parse each dbt task starts from."""
+    return settings.dbt_dir / "target" / "partial_parse.msgpack"
+
+
 def manifest_path(settings: Settings) -> Path:
     """The manifest Cosmos renders the DAG from; built by `marketplace-elt dbt parse`.
 
@@ -91,8 +101,7 @@ def run_dbt(
 def build_manifest(settings: Settings) -> Path:
     """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`."""
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    # Profile and target named as Cosmos names them: dbt keys its partial parse on them.
-    run_dbt(settings, ["parse", "--quiet", "--profile", DBT_PROFILE, "--target", dbt_env(settings)["DBT_TARGET"]])
+    run_dbt(settings, parse_args(settings))
     parsed = settings.dbt_target_dir / "manifest.json"
     if not parsed.exists():
         raise UserError(f"dbt parse did not write {parsed}; run `marketplace-elt dbt parse` and read its output")
@@ -100,10 +109,9 @@ def build_manifest(settings: Settings) -> Path:
     _copy_atomically(parsed, path)  # a DAG parse never reads a half-written manifest
     # Cosmos starts each dbt task from the newer of <project>/target/partial_parse.msgpack and its
     # own cache: seeding the first means no task re-parses the whole project after an install.
-    partial_parse = "partial_parse.msgpack"
-    seed = settings.dbt_dir / "target" / partial_parse
+    seed = partial_parse_seed(settings)
     try:
-        _copy_atomically(settings.dbt_target_dir / partial_parse, seed)
+        _copy_atomically(settings.dbt_target_dir / seed.name, seed)
     except OSError as exc:  # e.g. a read-only image: correct, only slower (each group parses once)
         log.warning("dbt partial parse not seeded at %s (%s); Cosmos tasks will parse the project once", seed, exc)
     return path
