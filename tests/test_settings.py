@@ -35,6 +35,7 @@ def test_env_overrides_and_derived_values(monkeypatch: pytest.MonkeyPatch) -> No
         ("SOURCE_PG_PORT", "five", "SOURCE_PG_PORT='five' is not a whole number"),
         ("BQ_USE_EMULATOR", "maybe", "BQ_USE_EMULATOR='maybe' is not a boolean"),
         ("EL_BACKEND", "fivetran", "EL_BACKEND='fivetran' is not supported"),
+        ("COSMOS_EXECUTION_MODE", "virtualenv", "COSMOS_EXECUTION_MODE='virtualenv' is not supported"),
     ],
 )
 def test_bad_values_name_the_variable_and_the_fix(

@@ -158,6 +158,9 @@ class Settings:
         backend = _env("EL_BACKEND", "embedded")
         if backend not in ("embedded", "airbyte"):
             raise ConfigError(f"EL_BACKEND={backend!r} is not supported; set it to 'embedded' or 'airbyte'")
+        cosmos_mode = _env("COSMOS_EXECUTION_MODE", "local")
+        if cosmos_mode not in ("local", "watcher"):
+            raise ConfigError(f"COSMOS_EXECUTION_MODE={cosmos_mode!r} is not supported; set it to 'local' or 'watcher'")
         # Local development credentials for the embedded server only; production sets the URLs.
         owner = "marketplace_owner:marketplace_owner_local"
         replicator = "marketplace_replicator:marketplace_replicator_local"
@@ -191,7 +194,7 @@ class Settings:
                 "AIRFLOW_DB_URL",
                 f"postgresql+psycopg2://airflow:airflow_local@127.0.0.1:{port}/airflow",
             ),
-            cosmos_execution_mode=_env("COSMOS_EXECUTION_MODE", "local"),
+            cosmos_execution_mode=cosmos_mode,
             # The emulator runs queries on the same two cores as dbt: more threads only queue there.
             dbt_threads=_env_int("DBT_THREADS", 2 if emulator else 4),
             run_deadline_minutes=_env_int("PIPELINE_DEADLINE_MINUTES", 120),

@@ -125,11 +125,8 @@ def _dbt_group(settings: Settings, layer: str) -> Any:
     manifest = manifest_path(settings)
     if not manifest.exists():
         raise ConfigError(f"dbt manifest missing at {manifest}; run `marketplace-elt dbt parse` (make install does)")
-    mode = {"local": ExecutionMode.LOCAL, "watcher": ExecutionMode.WATCHER}.get(settings.cosmos_execution_mode)
-    if mode is None:
-        raise ConfigError(
-            f"COSMOS_EXECUTION_MODE={settings.cosmos_execution_mode!r} is not supported; use 'local' or 'watcher'"
-        )
+    # Settings accept only these two (COSMOS_EXECUTION_MODE).
+    mode = ExecutionMode.WATCHER if settings.cosmos_execution_mode == "watcher" else ExecutionMode.LOCAL
     # Each Cosmos task runs dbt in its own temporary copy of the project, so it keeps dbt's target
     # and log paths there: tasks running side by side must not rewrite each other's artifacts.
     env = {k: v for k, v in dbt_env(settings).items() if k not in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
