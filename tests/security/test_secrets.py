@@ -20,17 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # (path, fragment of the audited line) -> why it is not a secret.
 AUDITED_LINES: dict[tuple[str, str], str] = {
-    ("src/marketplace_elt/settings.py", "marketplace_owner_local"): (
-        "development default password of the embedded PostgreSQL's owner role; that server listens on "
-        "127.0.0.1 only and every real deployment sets SOURCE_ADMIN_DB_URL"
-    ),
-    ("src/marketplace_elt/settings.py", "marketplace_replicator_local"): (
-        "development default password of the embedded server's read-only role (127.0.0.1 only); "
-        "deployments set SOURCE_DB_URL"
-    ),
-    ("src/marketplace_elt/settings.py", "airflow_local@127.0.0.1"): (
-        "development default of AIRFLOW_DB_URL for the embedded server (127.0.0.1 only)"
-    ),
     ("src/marketplace_elt/source/schema.py", "marketplace_replicator:PASSWORD@host/db"): (
         "example URL with a PASSWORD placeholder in an error message"
     ),

@@ -76,3 +76,23 @@ def test_taken_port_gives_a_one_line_error(settings: Settings, tmp_path: object,
     pg = dataclasses.replace(settings, home=tmp_path, source_pg_port=busy_port)  # type: ignore[arg-type]
     with pytest.raises(ServiceError, match=f"port {busy_port} is already taken.*SOURCE_PG_PORT"):
         EmbeddedPostgres(pg).start()
+
+
+def test_services_up_reapplies_the_generated_passwords_to_existing_roles(services: Settings) -> None:
+    """A state directory whose roles have other passwords (e.g. the old fixed ones) keeps working."""
+    from psycopg import sql
+
+    from marketplace_elt.source.schema import init
+
+    init(services)  # the read-only role exists once `source init` ran
+    urls = [services.source_admin_url, services.source_db_url, services.airflow_db_url.replace("+psycopg2", "")]
+    with psycopg.connect(EmbeddedPostgres(services).superuser_conninfo(), autocommit=True) as conn:
+        for role in ("marketplace_owner", "marketplace_replicator", "airflow"):
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(role)))
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(services.source_db_url).close()
+
+    svc.up(services)
+    for url in urls:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)

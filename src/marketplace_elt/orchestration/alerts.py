@@ -7,10 +7,13 @@ the payload is one small POST and the provider would add a dependency for nothin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from marketplace_elt.settings import get_settings
@@ -37,12 +40,75 @@ def webhook_url(conn_id: str) -> str | None:
     return f"{scheme}://{host}{port}/{path.lstrip('/')}"
 
 
+# A webhook that is down for a moment (a deploy, a 502 from its proxy) gets a few tries spaced by a
+# doubling delay; a lost alert is logged, never raised: alerts must not mask the task's own error.
+ALERT_ATTEMPTS = 3
+ALERT_BACKOFF_SECONDS = 1.0
+
+
 def post(url: str, payload: dict[str, Any], timeout: float = 10.0) -> None:
     req = urllib.request.Request(
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         resp.read()
+
+
+def _retryable(exc: Exception) -> bool:
+    """A later try can succeed: no answer, a timeout, 429 or a 5xx. Not: a 4xx, a malformed URL."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code == 429 or exc.code >= 500
+    return isinstance(exc, urllib.error.URLError | OSError)
+
+
+def deliver(
+    url: str,
+    payload: dict[str, Any],
+    what: str,
+    attempts: int | None = None,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> bool:
+    """Post ``payload``, retrying transient failures with backoff; True if delivered. Never raises."""
+    attempts = attempts or ALERT_ATTEMPTS
+    backoff = ALERT_BACKOFF_SECONDS if backoff is None else backoff
+    sleep = sleep or time.sleep
+    for attempt in range(1, attempts + 1):
+        try:
+            post(url, payload)
+            return True
+        except Exception as exc:
+            retry = attempt < attempts and _retryable(exc)
+            delay = backoff * 2 ** (attempt - 1)
+            if retry:
+                log.warning(
+                    "could not post %s to the webhook (try %d of %d: %s); retrying in %.0fs",
+                    what,
+                    attempt,
+                    attempts,
+                    exc,
+                    delay,
+                )
+                sleep(delay)
+                continue
+            log.error(
+                "could not post %s to the webhook after %d tries (%s); the alert is lost: %s",
+                what,
+                attempt,
+                exc,
+                payload.get("text", ""),
+            )
+            return False
+    return False
+
+
+def _alert_url() -> str | None:
+    """The webhook URL, or None (logged) when there is none or the settings cannot be read."""
+    try:
+        return webhook_url(get_settings().alert_conn_id)
+    except Exception as exc:  # a callback must never fail on its own configuration
+        log.error("alert webhook unavailable (%s); alert not sent", exc)
+        return None
 
 
 def failure_message(context: dict[str, Any]) -> dict[str, Any]:
@@ -69,15 +135,12 @@ def failure_message(context: dict[str, Any]) -> dict[str, Any]:
 def notify_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: post the failure to the webhook; never raises (alerts must not mask errors)."""
     payload = failure_message(context)
-    url = webhook_url(get_settings().alert_conn_id)
+    url = _alert_url()
     if not url:
         log.warning("no alert webhook configured; failure not sent: %s", payload["text"])
         return
-    try:
-        post(url, payload)
+    if deliver(url, payload, "failure alert"):
         log.info("failure alert sent for %s", payload["task_id"])
-    except (urllib.error.URLError, OSError) as exc:
-        log.error("could not post failure alert to the webhook: %s", exc)
 
 
 async def deadline_missed(context: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -92,11 +155,9 @@ async def deadline_missed(context: dict[str, Any] | None = None, **kwargs: Any) 
         "run_id": run_id,
         "reason": "deadline missed",
     }
-    url = webhook_url(get_settings().alert_conn_id)
+    url = _alert_url()
     if url:
-        try:
-            post(url, payload)
-        except (urllib.error.URLError, OSError) as exc:
-            log.error("could not post deadline alert: %s", exc)
+        # In the triggerer's event loop: retries (and their sleeps) run in a thread, not in the loop.
+        await asyncio.to_thread(deliver, url, payload, "deadline alert")
     else:
         log.warning("no alert webhook configured; deadline alert not sent: %s", payload["text"])

@@ -45,8 +45,58 @@ def _pid_file(settings: Settings, component: str) -> Path:
     return settings.airflow_home / f"{component}.pid"
 
 
+# Imports the DAG folder the way the dag-processor does (DagBag, with Airflow's import timeout and
+# its DAG validation, e.g. of the schedule) and prints {file: error} as JSON on the last line.
+_IMPORT_CHECK = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+print(json.dumps(DagBag(dag_folder=sys.argv[1]).import_errors))
+"""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no detail"
+
+
+def dag_import_errors(settings: Settings, dags_folder: Path | None = None) -> dict[str, str]:
+    """{file: error} for every DAG file that does not import under this deployment's environment."""
+    env = {**os.environ, **airflow_env(settings)}
+    folder = str(dags_folder or env["AIRFLOW__CORE__DAGS_FOLDER"])
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_CHECK, folder], env=env, capture_output=True, text=True, timeout=600
+    )
+    try:
+        errors = json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise ServiceError(
+            f"could not import the DAG folder {folder} to check it ({_last_line(result.stderr)}); "
+            "run `marketplace-elt airflow exec dags list-import-errors`"
+        ) from None
+    return {str(path): str(error) for path, error in errors.items()}
+
+
+def require_dags_import(settings: Settings, dags_folder: Path | None = None) -> None:
+    """Refuse to start Airflow on a DAG file that does not import: the old DAG would stay registered."""
+    errors = dag_import_errors(settings, dags_folder)
+    if not errors:
+        return
+    report = settings.logs_dir / "dag-import-errors.log"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("".join(f"== {path}\n{error}\n" for path, error in sorted(errors.items())))
+    path, error = sorted(errors.items())[0]
+    raise ServiceError(
+        f"the DAG file {path} does not import: {_last_line(error)}; fix it and rerun "
+        f"`marketplace-elt airflow start` (nothing was (re)started; full error in {report})"
+    )
+
+
 def start(settings: Settings, timeout: float = 180.0) -> str:
-    """Start the four Airflow components in the background; return the UI URL once it answers."""
+    """Start the four Airflow components in the background; return the UI URL once it answers.
+
+    Fails first, starting nothing, when the DAG file does not import.
+    """
+    require_dags_import(settings)
     base = f"http://127.0.0.1:{settings.airflow_port}"
     running = {c: read_pid(_pid_file(settings, c)) for c in COMPONENTS}
     if all(running.values()) and api_ready(base):
@@ -120,6 +170,11 @@ class AirflowApi:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:300]
             raise ServiceError(f"Airflow API {method} {path} answered {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ServiceError(
+                f"Airflow API at {self.base} is not answering ({reason}); start it with `marketplace-elt airflow start`"
+            ) from None
         return json.loads(raw) if raw else None
 
     def token(self) -> str:

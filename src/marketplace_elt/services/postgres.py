@@ -75,6 +75,15 @@ def _chown_to_server_user(path: Path) -> None:
             os.chown(name, entry.pw_uid, entry.pw_gid)
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _masked(url: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
+
+
 class EmbeddedPostgres:
     """Lifecycle of the private source cluster: init, start, stop, status. Data persists in data_dir."""
 
@@ -145,6 +154,7 @@ class EmbeddedPostgres:
             self._start_server()
         self.ensure_database(self.settings.source_admin_url)
         self.ensure_database(self.settings.airflow_db_url)
+        self.apply_password(self.settings.source_db_url)
 
     def _start_server(self) -> None:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
@@ -164,19 +174,63 @@ class EmbeddedPostgres:
     def superuser_conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user=postgres dbname={dbname}"
 
+    def points_here(self, database_url: str) -> bool:
+        """Whether ``database_url`` names this embedded server."""
+        url = urlsplit(database_url)
+        return (
+            url.scheme.startswith("postgres")
+            and url.port in (None, self.port)
+            and url.hostname in ("127.0.0.1", "localhost")
+        )
+
+    def apply_password(self, database_url: str) -> None:
+        """Give the URL's role the URL's password, if the role exists here (idempotent).
+
+        The default URLs carry passwords generated under MELT_HOME: applying them at every start
+        keeps a state directory created with other passwords working. Roles are created elsewhere
+        (the read-only role by `source init`), so a missing role is left alone.
+        """
+        import psycopg
+        from psycopg import sql
+
+        url = urlsplit(database_url)
+        if not self.points_here(database_url) or not url.username or url.password is None:
+            return
+        role, password = unquote(url.username), unquote(url.password)
+        if role == unquote(urlsplit(self.settings.source_admin_url).username or ""):
+            return  # the owner's password comes from SOURCE_ADMIN_DB_URL (`source init` refuses this setup)
+        try:
+            with psycopg.connect(self.superuser_conninfo(), autocommit=True) as conn:
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                    conn.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
+                    )
+        except psycopg.Error as exc:
+            raise ServiceError(
+                f"could not set the password of role {role!r} ({_first_line(exc)}); see {self.log_file}"
+            ) from None
+
     def ensure_database(self, database_url: str) -> None:
         """Create the database and owner role named in ``database_url`` if it points here (idempotent).
 
         Used for the source database (SOURCE_ADMIN_DB_URL) and Airflow's metadata DB (AIRFLOW_DB_URL).
         """
         import psycopg
+
+        if not self.points_here(database_url):
+            return  # the URL points at another server: nothing to create here
+        try:
+            self._ensure_database(database_url)
+        except psycopg.Error as exc:
+            raise ServiceError(
+                f"could not create the database of {_masked(database_url)} ({_first_line(exc)}); see {self.log_file}"
+            ) from None
+
+    def _ensure_database(self, database_url: str) -> None:
+        import psycopg
         from psycopg import sql
 
         url = urlsplit(database_url)
-        if not url.scheme.startswith("postgresql"):
-            return
-        if url.port not in (None, self.port) or url.hostname not in ("127.0.0.1", "localhost"):
-            return  # the URL points at another server: nothing to create here
         owner = unquote(url.username or "marketplace_owner")
         password = unquote(url.password or "")
         dbname = url.path.lstrip("/") or "marketplace"

@@ -7,6 +7,7 @@ target the same warehouse and datasets.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -38,6 +39,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "BQ_RAW_DATASET": settings.raw_dataset,
         "BQ_STAGING_DATASET": settings.staging_dataset,
         "BQ_MARTS_DATASET": settings.marts_dataset,
+        # Models under models/marts are built here, beside the published marts (write-audit-publish).
+        "BQ_MARTS_BUILD_DATASET": settings.marts_audit_dataset,
         "SOURCE_TIMEZONE": settings.source_timezone,
         "DBT_THREADS": str(settings.dbt_threads),
     }
@@ -89,13 +92,44 @@ def run_dbt(
     cmd = [_dbt_executable(), *args]
     env = {**os.environ, **dbt_env(settings), **(extra_env or {})}
     log.debug("running %s", " ".join(cmd))
+    results_file = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
+    before = _mtime(results_file)
     result = subprocess.run(cmd, cwd=settings.dbt_dir, env=env)
     if check and result.returncode != 0:
         raise UserError(
             f"`dbt {' '.join(args)}` failed (exit {result.returncode}); read the dbt output above, "
             f"fix the model or data, and rerun"
         )
+    if result.returncode == 0 and _mtime(results_file) != before:
+        _require_selected_nodes(results_file)
     return result.returncode
+
+
+# Commands that run the selected nodes and write run_results.json.
+_NODE_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile")
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _require_selected_nodes(results_file: Path) -> None:
+    """A --select matching no enabled node is an error here (dbt only warns and exits 0)."""
+    try:
+        run = json.loads(results_file.read_text())
+    except (OSError, ValueError):
+        return
+    args = run.get("args") or {}
+    selection = args.get("select") or []
+    if args.get("which") in _NODE_COMMANDS and selection and not run.get("results"):
+        chosen = " ".join(selection)
+        raise UserError(
+            f"`dbt {args['which']} --select {chosen}` matched no enabled node, so nothing ran; "
+            f"check the names with `marketplace-elt dbt ls --select {chosen}`"
+        )
 
 
 def build_manifest(settings: Settings) -> Path:
