@@ -154,7 +154,7 @@ CREATE INDEX IF NOT EXISTS payments_created_at_idx ON payments (created_at);
 CREATE INDEX IF NOT EXISTS seller_tier_history_user_idx ON seller_tier_history (user_id, effective_from);
 
 COMMENT ON COLUMN orders.confirmed_at IS
-    'Naive wall-clock time in the source time zone (SOURCE_TIMEZONE, default America/New_York), '
+    'Naive wall-clock time in the source time zone (SOURCE_TIMEZONE, default UTC), '
     'as the order service writes it; convert with that zone, not as UTC.';
 COMMENT ON COLUMN orders.total_amount IS
     'subtotal_amount + shipping_amount + tax_amount - discount_amount (all in orders.currency).';

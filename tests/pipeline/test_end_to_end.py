@@ -74,7 +74,13 @@ def test_gmv_per_day_matches_the_source(source: psycopg.Connection, settings: Se
 
 
 def test_reconciliation_status_counts_match_the_source(source: psycopg.Connection, settings: Settings) -> None:
-    """Orders paid only in their own currency: the status follows the documented rules, recomputed here."""
+    """Orders paid only in their own currency: the status follows the documented rules, recomputed here.
+
+    First match wins: a replayed event; a refund (a reversal row, or the charge itself marked refunded
+    with its positive amount: captured, then refunded, and its reversal rows not counted again); an
+    unknown currency; a money-moving payment with a NULL amount; a pending / processing payment while
+    short of the amount due; then the plain comparison of net paid with the amount due.
+    """
     expected = dict(
         source.execute(
             """
@@ -85,26 +91,37 @@ def test_reconciliation_status_counts_match_the_source(source: psycopg.Connectio
             ),
             per_order AS (
                 SELECT order_id, bool_or(replays > 0) AS has_replays, bool_or(currency <> o_cur) AS foreign_ccy,
-                       SUM(amount) FILTER (WHERE status = 'completed' AND delivery = 1) AS captured,
-                       SUM(abs(amount)) FILTER (WHERE status = 'refunded' AND delivery = 1) AS refunded
+                       count(*) FILTER (WHERE status = 'refunded' AND delivery = 1) AS refunds,
+                       SUM(amount) FILTER (WHERE status = 'completed' AND delivery = 1) AS completed,
+                       SUM(amount) FILTER (WHERE status = 'refunded' AND amount >= 0 AND delivery = 1)
+                           AS charge_refunded,
+                       SUM(-amount) FILTER (WHERE status = 'refunded' AND amount < 0 AND delivery = 1) AS reversed,
+                       count(*) FILTER (WHERE amount IS NULL AND delivery = 1
+                                          AND status IN ('completed', 'refunded', 'disputed')) AS invalid,
+                       count(*) FILTER (WHERE status IN ('pending', 'processing') AND delivery = 1) AS in_flight
                 FROM (SELECT pay.*, o.currency AS o_cur FROM pay JOIN orders o ON o.id = pay.order_id) x
                 GROUP BY order_id
             ),
+            net AS (
+                SELECT o.id, o.currency, p.has_replays, p.foreign_ccy, p.refunds, p.invalid, p.in_flight,
+                       coalesce(p.completed, 0) + coalesce(p.charge_refunded, 0)
+                         - coalesce(p.charge_refunded, p.reversed, 0) AS net_paid,
+                       CASE WHEN o.status IN ('cancelled', 'refunded') THEN 0 ELSE o.total_amount END AS due
+                FROM orders o LEFT JOIN per_order p ON p.order_id = o.id
+            ),
             known AS (SELECT DISTINCT currency FROM fx)
             SELECT CASE
-                     WHEN coalesce(p.has_replays, false) THEN 'duplicate-replay-detected'
-                     WHEN coalesce(p.refunded, 0) > 0 THEN 'refunded'
-                     WHEN o.currency NOT IN (SELECT currency FROM known) THEN 'unknown-currency'
-                     WHEN coalesce(p.captured, 0) - coalesce(p.refunded, 0)
-                          = CASE WHEN o.status IN ('cancelled', 'refunded') THEN 0 ELSE o.total_amount END
-                          THEN 'balanced'
-                     WHEN coalesce(p.captured, 0) - coalesce(p.refunded, 0)
-                          < CASE WHEN o.status IN ('cancelled', 'refunded') THEN 0 ELSE o.total_amount END
-                          THEN 'underpaid'
+                     WHEN coalesce(has_replays, false) THEN 'duplicate-replay-detected'
+                     WHEN coalesce(refunds, 0) > 0 THEN 'refunded'
+                     WHEN currency NOT IN (SELECT currency FROM known) THEN 'unknown-currency'
+                     WHEN coalesce(invalid, 0) > 0 THEN 'invalid-payment-amount'
+                     WHEN coalesce(in_flight, 0) > 0 AND net_paid < due THEN 'in-flight'
+                     WHEN net_paid = due THEN 'balanced'
+                     WHEN net_paid < due THEN 'underpaid'
                      ELSE 'overpaid'
                    END AS status, count(*)
-            FROM orders o LEFT JOIN per_order p ON p.order_id = o.id
-            WHERE NOT coalesce(p.foreign_ccy, false)
+            FROM net
+            WHERE NOT coalesce(foreign_ccy, false)
             GROUP BY 1
             """
         ).fetchall()
@@ -118,7 +135,7 @@ def test_reconciliation_status_counts_match_the_source(source: psycopg.Connectio
             "WHERE payment_currencies IS NULL OR payment_currencies = currency GROUP BY 1",
         )
     }
-    assert {"balanced", "duplicate-replay-detected"} <= set(expected)
+    assert {"balanced", "duplicate-replay-detected", "refunded"} <= set(expected)
     assert actual == expected
 
 

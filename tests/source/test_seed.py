@@ -12,6 +12,12 @@ from tests.source.fingerprints import SCALE, SEED, TABLES, database_hash
 # Currencies the marketplace trades in (spec: "USD, EUR, GBP, CAD, JPY, ..."); anything else is unknown.
 TRADED = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD", "CHF", "MXN")
 
+# Payments that are the first delivery of their provider event (replays are counted apart).
+FIRST_DELIVERIES = """
+    SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY created_at, id) AS delivery FROM payments
+    ) d WHERE delivery = 1"""
+
 # One query per fault, written from the fault definitions: the rows (primary keys as text) that
 # carry the fault, found in the data alone.
 FAULT_QUERIES: dict[str, str] = {
@@ -20,10 +26,24 @@ FAULT_QUERIES: dict[str, str] = {
             SELECT id, row_number() OVER (PARTITION BY event_id ORDER BY created_at, id) AS n FROM payments
         ) p WHERE n > 1""",
     "future_updated_at": "SELECT id::text FROM products WHERE updated_at > (SELECT sim_now FROM meta.sim_state)",
+    # read in the documented zone (meta.sim_state.source_timezone; default UTC)
     "confirmed_at_wrong_zone": """
-        SELECT id::text FROM orders WHERE confirmed_at IS NOT NULL
-          AND (confirmed_at AT TIME ZONE 'America/New_York' < created_at - interval '1 hour'
-               OR confirmed_at AT TIME ZONE 'America/New_York' > created_at + interval '3 hours')""",
+        SELECT id::text FROM orders, meta.sim_state s WHERE confirmed_at IS NOT NULL
+          AND (confirmed_at AT TIME ZONE s.source_timezone < created_at - interval '1 hour'
+               OR confirmed_at AT TIME ZONE s.source_timezone > created_at + interval '3 hours')""",
+    "refund_status_on_payment": f"""
+        SELECT id::text FROM ({FIRST_DELIVERIES}) p WHERE status = 'refunded' AND amount >= 0""",
+    "null_payment_amount": f"SELECT id::text FROM ({FIRST_DELIVERIES}) p WHERE amount IS NULL",
+    "pending_payment_webhook": f"SELECT id::text FROM ({FIRST_DELIVERIES}) p WHERE status = 'pending'",
+    "seller_left_programme": """
+        SELECT id::text FROM (
+            SELECT id, effective_to, is_current,
+                   lead(effective_from) OVER (PARTITION BY user_id ORDER BY effective_from) AS next_from
+            FROM seller_tier_history
+        ) h WHERE next_from IS NULL AND effective_to IS NOT NULL AND NOT is_current""",
+    "user_type_changed": """
+        SELECT u.id::text FROM users u WHERE u.user_type <> 'buyer'
+          AND NOT EXISTS (SELECT 1 FROM seller_tier_history h WHERE h.user_id = u.id)""",
     "soft_deleted_user": "SELECT id::text FROM users WHERE deleted_at IS NOT NULL",
     "null_country_code": "SELECT id::text FROM users WHERE country_code IS NULL",
     "order_total_mismatch": """
@@ -165,17 +185,25 @@ def assert_consistent_shape(conn: psycopg.Connection[Any]) -> None:
                     OR shipped_at < created_at OR delivered_at < shipped_at OR updated_at < created_at""")
         == 0
     )
-    # tier history: one current row per seller, periods chained without gaps, matching users.seller_tier
+    # tier history: one current row per seller, except sellers who left the programme (their last row
+    # is closed, with no successor, and users.seller_tier is NULL); periods chained without gaps;
+    # users.seller_tier matches the current row
     assert (
         one("""SELECT count(*) FROM (SELECT user_id FROM seller_tier_history GROUP BY user_id
-                  HAVING count(*) FILTER (WHERE is_current) <> 1) s""")
+                  HAVING count(*) FILTER (WHERE is_current) > 1) s""")
         == 0
     )
     assert (
         one("""SELECT count(*) FROM (SELECT effective_to, lead(effective_from) OVER w AS next_from, is_current
                   FROM seller_tier_history WINDOW w AS (PARTITION BY user_id ORDER BY effective_from)) h
                   WHERE (is_current AND effective_to IS NOT NULL)
-                     OR (NOT is_current AND effective_to IS DISTINCT FROM next_from)""")
+                     OR (NOT is_current AND next_from IS NOT NULL AND effective_to IS DISTINCT FROM next_from)
+                     OR (NOT is_current AND next_from IS NULL AND effective_to IS NULL)""")
+        == 0
+    )
+    assert (
+        one("""SELECT count(*) FROM users u WHERE u.seller_tier IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM seller_tier_history h WHERE h.user_id = u.id AND h.is_current)""")
         == 0
     )
     assert (

@@ -8,6 +8,10 @@
     is_current are not trusted (they may overlap or leave gaps): each period ends where the next one
     starts, so periods never overlap and never leave a gap. Several rows starting at the same instant
     keep the latest recorded one, and consecutive rows with the same tier are merged into one period.
+    One exception: the seller's last row, when the source set its effective_to (the seller left the
+    tier programme and nothing succeeded it), ends at that effective_to. Such a seller has no current
+    period (is_current false, left_programme_at set) and is never reopened as current. A later row
+    (the seller re-joined) starts a new period as usual.
     Sellers with a tier in users but no history row get one open period from their signup
     (history_source = 'users').
 #}
@@ -38,6 +42,7 @@ from_history as (
         seller_id,
         seller_tier,
         effective_from,
+        effective_to,
         change_reason,
         'seller_tier_history' as history_source
     from one_row_per_instant
@@ -50,6 +55,7 @@ from_users as (
         users.user_id as seller_id,
         users.seller_tier,
         users.created_at as effective_from,
+        cast(null as timestamp) as effective_to,
         'no tier history' as change_reason,
         'users' as history_source
     from users
@@ -62,7 +68,13 @@ changes as (
 
     select
         *,
-        lag(seller_tier) over (partition by seller_id order by effective_from) as previous_tier
+        lag(seller_tier) over (partition by seller_id order by effective_from) as previous_tier,
+        -- the source's end of the seller's last row: set = the seller left the programme
+        first_value(effective_to) over (
+            partition by seller_id order by effective_from desc
+            rows between unbounded preceding and unbounded following
+        ) as last_effective_to,
+        max(effective_from) over (partition by seller_id) as last_effective_from
     from (
         select * from from_history
         union all
@@ -78,7 +90,8 @@ periods as (
         seller_tier,
         previous_tier,
         effective_from as valid_from,
-        lead(effective_from) over (partition by seller_id order by effective_from) as valid_to,
+        lead(effective_from) over (partition by seller_id order by effective_from) as next_valid_from,
+        if(last_effective_to > last_effective_from, last_effective_to, null) as left_programme_at,
         change_reason,
         history_source
     from changes
@@ -95,6 +108,13 @@ select
     valid_from,
     valid_to,
     valid_to is null as is_current,
+    if(next_valid_from is null, left_programme_at, null) as left_programme_at,
     change_reason,
     history_source
-from periods
+from (
+    select
+        *,
+        -- the next period's start, else (last period) the exit recorded by the source, else open
+        coalesce(next_valid_from, left_programme_at) as valid_to
+    from periods
+)

@@ -1,10 +1,19 @@
 """The one statement that moves a sync's staging table into its raw table, per sync mode.
 
+The rule for a key raw already holds: **the latest extraction of a row supersedes the earlier one
+when its content differs**, whatever its cursor. A sync reads the source's current state in one
+snapshot, so a staged row is never older than the raw row of its key; comparing cursors (Airbyte's
+dedup: greatest cursor first) would lose a row whose cursor moves backwards, e.g. an ``updated_at``
+written in the future and later corrected to an earlier time. ``_airbyte_extracted_at`` is the
+tie-break Airbyte also uses: a staged row never replaces a raw row extracted later.
+
 * incremental_deduped_history — one row per primary key: a staged row replaces the raw row when
-  its cursor is greater, or equal with different content (a tie goes to the later extraction; an
-  identical re-read changes nothing, so a rerun with no source change writes nothing);
+  its content differs (an identical re-read changes nothing, so a rerun with no source change
+  writes nothing);
 * incremental_append — insert staged rows whose primary key raw does not hold yet (re-reads of
-  equal cursors and of the look-back window never duplicate);
+  equal cursors and of the look-back window never duplicate); a re-read row whose content changed
+  at the source (e.g. a payment whose status became 'refunded' within the look-back) replaces its
+  raw row the same way;
 * replace (full refresh) — one transaction deletes raw's rows and inserts every staged row with a
   new ``_airbyte_generation_id``. (``MERGE ... ON FALSE ... WHEN NOT MATCHED BY SOURCE THEN
   DELETE`` would be one statement, but the emulator runs it as a nested loop: minutes for 300k rows.)
@@ -104,18 +113,15 @@ def build_merge(settings: Settings, plan: MergePlan) -> str:
     insert = f"INSERT ({', '.join(insert_cols)}) VALUES ({', '.join(insert_vals)})"
 
     on = " AND ".join(f"T.{_ident(k)} = S.{_ident(k)}" for k in stream.primary_key)
-    if not stream.deduped:
-        return f"MERGE {target} T USING {source} S ON {on}\nWHEN NOT MATCHED THEN {insert}"
-
-    cursor = _ident(stream.cursor_field or "")
     keys = set(stream.primary_key)
     differs = [
         f"{_comparable(c, 'S')} IS DISTINCT FROM {_comparable(c, 'T')}" for c in plan.columns if c.name not in keys
     ]
     differs += [f"T.{_ident(name)} IS NOT NULL" for name in dropped]
-    newer = f"S.{cursor} > T.{cursor} OR T.{cursor} IS NULL"
-    if differs:
-        newer += f" OR (S.{cursor} = T.{cursor} AND ({' OR '.join(differs)}))"
+    if not differs:  # only key columns: nothing can change
+        return f"MERGE {target} T USING {source} S ON {on}\nWHEN NOT MATCHED THEN {insert}"
+    # the latest extraction wins when the content differs; never over a row extracted later
+    superseded = f"T._airbyte_extracted_at <= {airbyte[1]} AND ({' OR '.join(differs)})"
     updates = [
         f"_airbyte_raw_id = {airbyte[0]}",
         f"_airbyte_extracted_at = {airbyte[1]}",
@@ -126,7 +132,7 @@ def build_merge(settings: Settings, plan: MergePlan) -> str:
     updates += [f"{_ident(name)} = NULL" for name in dropped]
     return (
         f"MERGE {target} T USING {source} S ON {on}\n"
-        f"WHEN MATCHED AND ({newer}) THEN UPDATE SET {', '.join(updates)}\n"
+        f"WHEN MATCHED AND ({superseded}) THEN UPDATE SET {', '.join(updates)}\n"
         f"WHEN NOT MATCHED THEN {insert}"
     )
 

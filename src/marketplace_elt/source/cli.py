@@ -67,10 +67,10 @@ def _faults(_: argparse.Namespace) -> int:
     counts = fault_counts(settings)
     rates = fault_rates_in_effect(settings)
     width = max(len(f.name) for f in FAULTS)
-    print(f"{'fault':<{width}}  {'table':<10} {'rows':>8}  rate")
+    print(f"{'fault':<{width}}  {'table':<19} {'rows':>8}  rate")
     for fault in FAULTS:
-        print(f"{fault.name:<{width}}  {fault.table:<10} {counts[fault.name]:>8,}  {rates[fault.name]:g}")
-    print(f"{'total':<{width}}  {'':<10} {sum(counts.values()):>8,}")
+        print(f"{fault.name:<{width}}  {fault.table:<19} {counts[fault.name]:>8,}  {rates[fault.name]:g}")
+    print(f"{'total':<{width}}  {'':<19} {sum(counts.values()):>8,}")
     return 0
 
 

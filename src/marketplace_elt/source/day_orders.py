@@ -31,9 +31,19 @@ from marketplace_elt.source.orders import (
     mismatch_totals,
     order_items_frame,
     orders_frame,
+    wrong_zone_detail,
     wrong_zone_detectable,
 )
-from marketplace_elt.source.payments import add_replays, concat_payments, payment_rows, payments_frame
+from marketplace_elt.source.payments import (
+    PAYMENT_STATUSES,
+    REFUNDED,
+    PaymentRows,
+    add_replays,
+    concat_payments,
+    payment_rows,
+    payments_frame,
+    with_payment_shapes,
+)
 from marketplace_elt.source.pgbinary import Frame, copy_frame
 from marketplace_elt.source.reference import CURRENCY_CODES, PAYMENT_PROVIDERS, UNKNOWN_CURRENCY_CODES
 from marketplace_elt.source.reviews import generate_reviews, reviews_frame
@@ -119,6 +129,55 @@ def _last_order_numbers(day: Day, created: IntArray) -> dict[int, int]:
     return {(datetime.strptime(day, "%Y%m%d").date() - epoch).days: int(seq) for day, seq in rows}
 
 
+# A charge changed in place is seen by extract-load only inside the payments stream's 7-day look-back.
+_REFUND_ON_CHARGE_WINDOW = 6 * MICROS_PER_DAY
+
+
+def _refunds_on_stored_charges(day: Day, rng: np.random.Generator, payments: PaymentRows) -> PaymentRows:
+    """`refund_status_on_payment` in `advance`: a rate share of today's refunds whose charge is already
+    stored (created at most 6 days ago, first delivery of its event) are recorded by setting that
+    charge's status to 'refunded' in place, and today's reversal row is not written."""
+    refunds = np.flatnonzero(payments.status == REFUNDED)
+    rate = day.rates["refund_status_on_payment"]
+    if len(refunds) == 0 or rate <= 0:
+        return payments
+    charge_id, charge_order = f.fetch(
+        day.conn,
+        [f.uuid("p.id"), f.uuid("p.order_id")],
+        "FROM payments p WHERE p.status = 'completed' AND p.amount IS NOT NULL"
+        " AND p.created_at >= to_timestamp(%s::bigint / 1000000.0) AND p.order_id = ANY(%s::uuid[])"
+        " AND NOT EXISTS (SELECT 1 FROM payments q WHERE q.event_id = p.event_id"
+        " AND (q.created_at, q.id) < (p.created_at, p.id))",
+        [day.high - _REFUND_ON_CHARGE_WINDOW, col.uuid_text(payments.order_id[refunds]).to_pylist()],
+    )
+    if len(charge_id) == 0:
+        return payments
+    # the refunds whose order has such a charge (one charge per order)
+    keys = np.concatenate([charge_order, payments.order_id[refunds]])
+    _, codes = np.unique(keys, return_inverse=True)
+    codes = codes.reshape(-1)
+    charge_at = np.full(len(keys), -1, dtype=np.int64)
+    charge_at[codes[: len(charge_order)]] = np.arange(len(charge_order))
+    charge_of = charge_at[codes[len(charge_order) :]]
+    eligible = np.flatnonzero(charge_of >= 0)
+    picked = eligible[choose(rng, len(eligible), rate)]
+    if len(picked) == 0:
+        return payments
+    changed = charge_id[charge_of[picked]]
+    refunded = col.pick(PAYMENT_STATUSES, np.full(len(changed), REFUNDED, dtype=np.int64))
+    update(day.conn, "payments", Frame(len(changed)).uuid("id", changed).text("status", refunded))
+    day.manifest.add(
+        "refund_status_on_payment",
+        changed,
+        payments.created[refunds[picked]],
+        "refund recorded on the stored charge (status changed in place)",
+    )
+    day.note("payments", "refunded_in_place", len(changed))
+    keep = np.ones(len(payments), dtype=np.bool_)
+    keep[refunds[picked]] = False
+    return payments.take(np.flatnonzero(keep))
+
+
 def simulate_orders(day: Day, participants: Participants) -> None:
     """Apply the day's planned order events, place new (and late-arriving) orders, write their
     items, payments, events and reviews, and keep the lifecycle plans up to date."""
@@ -140,7 +199,7 @@ def simulate_orders(day: Day, participants: Participants) -> None:
     )
     day.note("orders", "status_changed", len(changed))
     newly = np.flatnonzero((due.confirm > low) & (due.confirm <= high) & due.zone_fault)
-    day.manifest.add("confirmed_at_wrong_zone", due.order_id[newly], due.confirm[newly], "UTC wall-clock time")
+    day.manifest.add("confirmed_at_wrong_zone", due.order_id[newly], due.confirm[newly], wrong_zone_detail(day.zone))
 
     # new orders (none when nobody can buy or nothing is on sale); a few arrive days after they were placed
     catalog = _catalog(day)
@@ -182,7 +241,9 @@ def simulate_orders(day: Day, participants: Participants) -> None:
     hit = hit[wrong_zone_detectable(fresh.created[hit], fresh.confirm[hit], day.zone)]
     fresh.zone_fault[hit] = True
     written = hit[fresh.confirm[hit] <= high]
-    day.manifest.add("confirmed_at_wrong_zone", fresh.order_id[written], fresh.confirm[written], "UTC wall-clock time")
+    day.manifest.add(
+        "confirmed_at_wrong_zone", fresh.order_id[written], fresh.confirm[written], wrong_zone_detail(day.zone)
+    )
     now_state = state_at(fresh, high)
     now_state.updated = np.maximum(now_state.updated, inserted)  # late arrivals: updated_at = arrival
     day.insert("orders", orders_frame(batch, now_state, day.zone))
@@ -190,6 +251,8 @@ def simulate_orders(day: Day, participants: Participants) -> None:
     day.insert("order_items", order_items_frame(batch))
 
     payments = concat_payments([payment_rows(rng, due, low, high), payment_rows(rng, fresh, EARLIEST, high)])
+    payments = _refunds_on_stored_charges(day, fault_rng, payments)
+    payments = with_payment_shapes(rng, fresh, payments, EARLIEST, high, day.rates, day.manifest)
     before_replays = len(payments)
     payments = add_replays(rng, payments, day.rates["duplicate_payment_webhook"], high, day.manifest)
     day.insert("payments", payments_frame(payments))

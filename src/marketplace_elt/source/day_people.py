@@ -95,6 +95,23 @@ def simulate_people(day: Day) -> Participants:
     )
     day.note("users", "profile_edited", len(edit))
 
+    # user_type changes: a few buyers start selling (they have no tier until a tier is recorded)
+    untouched = live.copy()
+    untouched[edit] = False
+    still_buyers = np.flatnonzero(untouched & (user_type == USER_TYPES.index("buyer")))
+    turned = still_buyers[choose(fault_rng, len(still_buyers), day.rates["user_type_changed"] / HISTORY_DAYS)]
+    changed_at = within(fault_rng, day.low, day.high, len(turned))
+    update(
+        day.conn,
+        "users",
+        Frame(len(turned))
+        .uuid("id", ids[turned])
+        .text("user_type", col.pick(USER_TYPES, np.full(len(turned), USER_TYPES.index("both"), dtype=np.int64)))
+        .ts("updated_at", changed_at),
+    )
+    day.note("users", "user_type_changed", len(turned))
+    day.manifest.add("user_type_changed", ids[turned], changed_at, "buyer -> both")
+
     # tier changes close the current history row and open a new one
     h_id, h_user, h_tier = f.fetch(
         day.conn,

@@ -52,9 +52,49 @@ FAULTS: tuple[Fault, ...] = (
         "orders",
         0.01,
         "orders",
-        "orders whose naive confirmed_at holds UTC wall-clock time instead of the documented source "
-        "time zone: read in the source zone it lies more than 1 hour before or 3 hours after "
-        "created_at (correct values lie 1 minute to 2 hours after it)",
+        "orders whose naive confirmed_at holds wall-clock time of another zone than the documented "
+        "source time zone (America/New_York local time when it is UTC, the default; UTC when it is "
+        "local): read in the source zone it lies more than 1 hour before or 3 hours after created_at "
+        "(correct values lie 1 minute to 2 hours after it)",
+    ),
+    Fault(
+        "refund_status_on_payment",
+        "payments",
+        0.3,
+        "refunds whose charge is generated with them (seed) or stored at most 6 days earlier (advance)",
+        "first deliveries of payments with status 'refunded' and a positive amount: the charge itself "
+        "was marked refunded, and no reversal row exists for it",
+    ),
+    Fault(
+        "null_payment_amount",
+        "payments",
+        0.002,
+        "completed charges",
+        "first deliveries of payments whose amount is NULL",
+    ),
+    Fault(
+        "pending_payment_webhook",
+        "payments",
+        0.02,
+        "new orders not cancelled before confirmation",
+        "first deliveries of payments with status 'pending' (stored seconds after the order was "
+        "placed; the charge that follows, if any, is a separate row)",
+    ),
+    Fault(
+        "seller_left_programme",
+        "seller_tier_history",
+        0.03,
+        "sellers (at seed)",
+        "seller_tier_history rows that are a seller's last row, with effective_to set and is_current "
+        "false (the seller left the tier programme; users.seller_tier is NULL)",
+    ),
+    Fault(
+        "user_type_changed",
+        "users",
+        0.01,
+        "live buyers (advance: rate / 180 per day)",
+        "users whose user_type is not 'buyer' and who have no seller_tier_history row: buyers who "
+        "started selling (user_type changed in place to 'both')",
     ),
     Fault(
         "soft_deleted_user",

@@ -27,12 +27,15 @@ from marketplace_elt.source.orders import (
     mismatch_totals,
     order_items_frame,
     orders_frame,
+    wrong_zone_detail,
     wrong_zone_detectable,
 )
-from marketplace_elt.source.payments import add_replays, payment_rows, payments_frame
+from marketplace_elt.source.payments import add_replays, payment_rows, payments_frame, with_payment_shapes
 from marketplace_elt.source.people import (
     SELLER_SHARE,
     USER_TYPES,
+    buyers_start_selling,
+    close_programme_exits,
     force_us_seller,
     new_users,
     tier_frame,
@@ -114,7 +117,9 @@ def frames(
     users = new_users(rng, np.arange(1, n_users + 1, dtype=np.int64), created, user_type)
     force_us_seller(users)
     users.updated = np.minimum(users.updated, now)
-    yield "public", "seller_tier_history", tier_frame(tier_histories(_rng(seed, STREAM_TIERS), users, now), 1)
+    tiers = tier_histories(_rng(seed, STREAM_TIERS), users, now)
+    tiers = close_programme_exits(fault_rng, users, tiers, rates["seller_left_programme"], now, manifest)
+    yield "public", "seller_tier_history", tier_frame(tiers, 1)
 
     # listings: every seller's first listing is old and active, the rest favour big sellers
     rng = _rng(seed, STREAM_PRODUCTS)
@@ -181,14 +186,15 @@ def frames(
     hit = hit[wrong_zone_detectable(plans.created[hit], plans.confirm[hit], zone)]
     plans.zone_fault[hit] = True
     written = hit[plans.confirm[hit] <= now]
-    manifest.add("confirmed_at_wrong_zone", plans.order_id[written], plans.confirm[written], "UTC wall-clock time")
+    manifest.add("confirmed_at_wrong_zone", plans.order_id[written], plans.confirm[written], wrong_zone_detail(zone))
     yield "public", "orders", orders_frame(batch, state_at(plans, now), zone)
     yield "public", "order_items", order_items_frame(batch)
 
     rng = _rng(seed, STREAM_PAYMENTS)
-    payments = add_replays(
-        rng, payment_rows(rng, plans, EARLIEST_US, now), rates["duplicate_payment_webhook"], now, manifest
+    payments = with_payment_shapes(
+        rng, plans, payment_rows(rng, plans, EARLIEST_US, now), EARLIEST_US, now, rates, manifest
     )
+    payments = add_replays(rng, payments, rates["duplicate_payment_webhook"], now, manifest)
     yield "public", "payments", payments_frame(payments)
     del payments
 
@@ -218,6 +224,7 @@ def frames(
         col.join("was ", col.pick(COUNTRY_CODES, users.country[hit])),
     )
     users.country[hit] = -1
+    buyers_start_selling(fault_rng, users, rates["user_type_changed"], now, manifest)
     yield "public", "users", users_frame(users)
 
     # events

@@ -289,19 +289,36 @@ def mismatch_totals(rng: np.random.Generator, batch: OrderBatch, rows: IntArray)
     )
 
 
+# The zone a `confirmed_at_wrong_zone` row is written in: local time (America/New_York) when the
+# documented source zone is UTC (the default), UTC wall-clock time when the documented zone is local.
+LOCAL_ZONE = "America/New_York"
+
+
+def wrong_zone(zone: str) -> str:
+    """The zone the `confirmed_at_wrong_zone` fault writes in, for a documented source zone."""
+    return LOCAL_ZONE if zone in ("UTC", "Etc/UTC") else "UTC"
+
+
 def confirmed_wall_clock(confirmed: IntArray, zone: str, zone_fault: BoolArray) -> IntArray:
     """confirmed_at as the order service writes it: wall-clock time in the source time zone, or in
-    UTC for rows carrying the `confirmed_at_wrong_zone` fault."""
-    return np.where(zone_fault, confirmed, col.wall_clock(confirmed, zone))
+    the other zone (``wrong_zone``) for rows carrying the `confirmed_at_wrong_zone` fault."""
+    return np.where(zone_fault, col.wall_clock(confirmed, wrong_zone(zone)), col.wall_clock(confirmed, zone))
 
 
 def wrong_zone_detectable(created: IntArray, confirmed: IntArray, zone: str) -> BoolArray:
-    """Whether writing ``confirmed`` as UTC wall-clock time is visible once read in ``zone``: the value
-    then lies more than 1 hour before or 3 hours after created_at (always so for America/New_York)."""
-    offset = col.wall_clock(confirmed, zone) - confirmed  # the zone's UTC offset at that instant
-    read_back = confirmed - offset  # the UTC reading interpreted as local time
+    """Whether writing ``confirmed`` in ``wrong_zone(zone)`` is visible once read in ``zone``: the
+    value then lies more than 1 hour before or 3 hours after created_at (always so between UTC and
+    America/New_York)."""
+    offset = col.wall_clock(confirmed, zone) - confirmed  # the documented zone's UTC offset
+    written = col.wall_clock(confirmed, wrong_zone(zone))  # what the faulty row holds
+    read_back = written - offset  # that value read in the documented zone
     hour = 3_600_000_000
     return (read_back < created - hour) | (read_back > created + 3 * hour)
+
+
+def wrong_zone_detail(zone: str) -> str:
+    """Manifest detail of a `confirmed_at_wrong_zone` row."""
+    return f"{wrong_zone(zone)} wall-clock time (documented zone {zone})"
 
 
 def orders_frame(batch: OrderBatch, state: OrderState, zone: str, rows: IntArray | None = None) -> Frame:

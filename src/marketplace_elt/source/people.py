@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from marketplace_elt.source import columns as col
-from marketplace_elt.source.columns import NEVER, BoolArray, IntArray, UuidArray
+from marketplace_elt.source.columns import MICROS_PER_DAY, NEVER, BoolArray, IntArray, UuidArray
+from marketplace_elt.source.faults import Manifest, choose
 from marketplace_elt.source.pgbinary import Frame
 from marketplace_elt.source.reference import (
     COUNTRIES,
@@ -210,3 +211,42 @@ def force_us_seller(users: Users) -> None:
         users.user_type[0] = 1
         users.country[0] = US
         users.rating[0] = max(int(users.rating[0]), 450)
+
+
+def close_programme_exits(
+    rng: np.random.Generator, users: Users, rows: TierRows, rate: float, until: int, manifest: Manifest
+) -> TierRows:
+    """A ``rate`` share of the sellers leave the tier programme before ``until``: their last history
+    row gets an effective_to (is_current false) and no successor, and users.seller_tier becomes NULL.
+    Row ids are positions + 1 (tier_frame numbers the seed's rows from 1)."""
+    last = np.flatnonzero(rows.effective_to == NEVER)
+    # room for a period of at least two days that ends at least a day before `until`
+    roomy = last[rows.effective_from[last] < until - 3 * MICROS_PER_DAY]
+    picked = roomy[choose(rng, len(roomy), rate)]
+    if len(picked) == 0:
+        return rows
+    start = rows.effective_from[picked] + 2 * MICROS_PER_DAY
+    rows.effective_to[picked] = col.uniform_between(rng, start, until - MICROS_PER_DAY, len(picked))
+    _, codes = np.unique(np.concatenate([users.id, rows.user_id[picked]]), return_inverse=True)
+    codes = codes.reshape(-1)
+    user_at = np.full(len(codes), -1, dtype=np.int64)
+    user_at[codes[: len(users.id)]] = np.arange(len(users.id))
+    seller = user_at[codes[len(users.id) :]]
+    users.tier[seller] = -1
+    users.updated[seller] = np.maximum(users.updated[seller], rows.effective_to[picked])
+    manifest.add("seller_left_programme", picked + 1, rows.effective_to[picked], "left the tier programme")
+    return rows
+
+
+def buyers_start_selling(rng: np.random.Generator, users: Users, rate: float, until: int, manifest: Manifest) -> None:
+    """A ``rate`` share of the live buyers become 'both' (they start selling) some time before
+    ``until``: user_type changes in place, with no tier history (they have no tier yet)."""
+    buyers = np.flatnonzero((users.user_type == USER_TYPES.index("buyer")) & (users.deleted == NEVER))
+    picked = buyers[choose(rng, len(buyers), rate)]
+    if len(picked) == 0:
+        return
+    start = np.maximum(users.updated[picked], users.created[picked])
+    when = start + ((until - start) * rng.uniform(0.1, 0.9, len(picked))).astype(np.int64)
+    users.user_type[picked] = USER_TYPES.index("both")
+    users.updated[picked] = when
+    manifest.add("user_type_changed", users.id[picked], when, "buyer -> both")

@@ -2,6 +2,10 @@
     One row per user account, soft-deleted accounts included (is_deleted). PII is masked: email and
     names are replaced by SHA-256 hex digests of their trimmed lower-case value (stable join keys,
     not readable); only the email domain is kept in clear. A missing country becomes 'unknown'.
+    user_type is the current one. A user's type can change (a buyer starts selling, a seller stops):
+    the marts never derive a role from it. Buyer facts key on orders.buyer_id and seller facts on
+    order_items.seller_id, so past activity stays where it happened; is_buyer / is_seller describe
+    the account today, and snap_marketplace__users keeps the history of user_type.
 #}
 with
 
@@ -58,7 +62,9 @@ select
     coalesce(regions.region, 'unknown') as region,
     users.seller_tier,
     current_tiers.seller_tier as history_seller_tier,
-    coalesce(users.seller_tier != current_tiers.seller_tier, false) as is_tier_out_of_sync_with_history,
+    -- NULL-safe: a seller who left the programme (no current period) while users still shows a tier,
+    -- or the reverse, is out of sync too
+    users.seller_tier is distinct from current_tiers.seller_tier as is_tier_out_of_sync_with_history,
     users.seller_rating,
     users.created_at,
     users.updated_at,

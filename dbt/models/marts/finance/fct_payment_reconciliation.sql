@@ -17,13 +17,19 @@
     One row per order: what the order says is due against what the payment events moved, in the
     order's currency and in US dollars. Replayed webhooks are already collapsed (staging); an order
     that received replays is still reported as 'duplicate-replay-detected' so finance can check the
-    provider. reconciliation_status, first match wins:
+    provider. reconciliation_status, first match wins (the precedence is tested case by case in
+    _finance__unit_tests.yml):
       duplicate-replay-detected  a payment event of the order was delivered more than once
-      refunded                   money was refunded (refund rows)
-      unknown-currency           the order's currency is unknown, amounts cannot be compared
+      refunded                   a refund was recorded: a refund row (negative amount) or the original
+                                 charge's status changed to 'refunded' (positive amount)
+      unknown-currency           the order's currency is unknown, or a payment cannot be converted
+      invalid-payment-amount     a completed / refunded / disputed payment has a NULL amount, so
+                                 nothing can be concluded from the sums
+      in-flight                  a payment is still pending or processing and captured - refunded is
+                                 below the amount due (the missing money may still arrive)
       balanced                   captured - refunded equals the amount due (to the cent)
       underpaid / overpaid       captured - refunded is below / above the amount due
-    balance_status is the same comparison without the replay and refund labels.
+    balance_status is the plain amount comparison without any of the labels above it.
     Amount due: total_amount, or 0 for cancelled and refunded orders.
 #}
 with
@@ -75,7 +81,10 @@ compared as (
         coalesce(payments.completed_payment_count, 0) as completed_payment_count,
         coalesce(payments.failed_payment_count, 0) as failed_payment_count,
         coalesce(payments.refund_count, 0) as refund_count,
+        coalesce(payments.refunded_charge_count, 0) as refunded_charge_count,
         coalesce(payments.dispute_count, 0) as dispute_count,
+        coalesce(payments.in_flight_payment_count, 0) as in_flight_payment_count,
+        coalesce(payments.invalid_amount_payment_count, 0) as invalid_amount_payment_count,
         coalesce(payments.replay_count, 0) as replay_count,
         coalesce(payments.has_replays, false) as has_replays,
         payments.payment_currencies,
@@ -122,7 +131,10 @@ select
     *,
     case
         when has_replays then 'duplicate-replay-detected'
-        when refunded_amount > 0 then 'refunded'
+        when refund_count > 0 then 'refunded'
+        when balance_status = 'unknown-currency' then 'unknown-currency'
+        when invalid_amount_payment_count > 0 then 'invalid-payment-amount'
+        when in_flight_payment_count > 0 and balance_status = 'underpaid' then 'in-flight'
         else balance_status
     end as reconciliation_status
 from balanced

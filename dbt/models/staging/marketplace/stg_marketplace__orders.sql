@@ -58,7 +58,10 @@ flagged as (
 
     select
         *,
-        subtotal_amount + shipping_amount + tax_amount - discount_amount as expected_total_amount,
+        -- tax and discount are nullable in real sources: NULL means none (0) for the total rule, and
+        -- the columns keep the NULL (the audit counts it); a NULL subtotal or shipping stays unknown
+        subtotal_amount + shipping_amount + coalesce(tax_amount, 0) - coalesce(discount_amount, 0)
+            as expected_total_amount,
         coalesce(updated_at > extracted_at, false) as is_future_dated
     from renamed
 

@@ -1,6 +1,9 @@
 {#
-    Every payment webhook row as loaded, replays included, typed and cleaned. The staging model
-    stg_marketplace__payments deduplicates these by event_id; the replay audit mart reads this one.
+    Every payment webhook row as loaded, replays included, typed and cleaned: one row per payment id,
+    its latest extracted version (a row changed in place, e.g. a charge whose status became
+    'refunded', may be delivered again; Airbyte's append mode stores it as a second record). The
+    staging model stg_marketplace__payments deduplicates these by event_id; the replay audit mart
+    reads this one.
 #}
 with
 
@@ -44,10 +47,16 @@ renamed as (
         _airbyte_extracted_at as extracted_at
     from source
 
+),
+
+latest_version as (
+
+    {{ deduplicate('renamed', 'payment_id', 'extracted_at desc') }}
+
 )
 
 select
     *,
-    -- a payment row without an event id is its own event
+    -- a payment row without an event id (NULL or a placeholder) is its own event
     coalesce(event_id, concat('payment:', payment_id)) as event_key
-from renamed
+from latest_version
