@@ -74,7 +74,9 @@ checks as (
                 'pending', 'confirmed', 'processing', 'shipped', 'delivered', 'cancelled', 'refunded'), true),
                 'status_not_accepted;', ''),
             if(is_total_mismatch, 'total_not_sum_of_parts;', ''),
-            if(coalesce(least(subtotal_amount, shipping_amount, tax_amount, discount_amount, total_amount) < 0, true),
+            -- a NULL tax or discount is 0 (the staging default, as in is_total_mismatch), never invalid
+            if(coalesce(least(subtotal_amount, shipping_amount, coalesce(tax_amount, 0), coalesce(discount_amount, 0),
+                total_amount) < 0, true),
                 'amount_missing_or_negative;', ''),
             if(is_future_dated, 'updated_at_in_future;', '')
         )
@@ -104,8 +106,10 @@ checks as (
             if(coalesce(payment_status not in (
                 'pending', 'processing', 'completed', 'failed', 'refunded', 'disputed'), true),
                 'status_not_accepted;', ''),
-            -- refunds are reversal rows: their amount is negative by design
-            if(amount is null or (amount < 0 and coalesce(payment_status, '') != 'refunded'),
+            -- refunds are reversal rows: their amount is negative by design; a payment that moved no
+            -- money (pending, processing, failed) may have no amount
+            if((amount is null and coalesce(payment_status, '') not in ('pending', 'processing', 'failed'))
+                or (amount < 0 and coalesce(payment_status, '') != 'refunded'),
                 'amount_missing_or_negative;', '')
         )
     from payments

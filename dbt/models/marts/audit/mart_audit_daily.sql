@@ -25,7 +25,8 @@ daily as (
         load_date,
         stream,
         count(*) as nb_total,
-        countif(is_invalid) as nb_invalid
+        -- explicit INT64: the emulator stores a COUNTIF/SUM of a CTAS as NUMERIC (BigQuery: INT64)
+        cast(countif(is_invalid) as int64) as nb_invalid
     from validated
     group by load_date, stream
 
@@ -62,8 +63,8 @@ loader as (
     select
         date(coalesce(finished_at, started_at)) as load_date,
         stream,
-        sum(rows_written) as loader_rows_written,
-        countif(sync_status != 'succeeded') as failed_sync_count
+        cast(sum(rows_written) as int64) as loader_rows_written,
+        cast(countif(sync_status != 'succeeded') as int64) as failed_sync_count
     from sync_log
     group by 1, 2
 
@@ -75,7 +76,7 @@ select
     daily.stream,
     daily.nb_total,
     daily.nb_invalid,
-    round(safe_divide(daily.nb_invalid, daily.nb_total), 6) as error_rate,
+    cast(round(safe_divide(daily.nb_invalid, daily.nb_total), 6) as float64) as error_rate,
     {{ audit_rule_case('daily.stream') }} as invalid_rule,
     reasons.invalid_reason_counts,
     loader.loader_rows_written,

@@ -37,8 +37,8 @@ filled as (
     select
         calendar.load_date,
         calendar.stream,
-        coalesce(daily.nb_total, 0) as nb_total,
-        coalesce(daily.nb_invalid, 0) as nb_invalid
+        cast(coalesce(daily.nb_total, 0) as int64) as nb_total,
+        cast(coalesce(daily.nb_invalid, 0) as int64) as nb_invalid
     from calendar
     left join daily
         on daily.load_date = calendar.load_date
@@ -50,8 +50,9 @@ rolled as (
 
     select
         *,
-        sum(nb_total) over seven_days as rolling_7d_total,
-        sum(nb_invalid) over seven_days as rolling_7d_invalid
+        -- explicit INT64: the emulator stores a windowed SUM of a CTAS as NUMERIC (BigQuery: INT64)
+        cast(sum(nb_total) over seven_days as int64) as rolling_7d_total,
+        cast(sum(nb_invalid) over seven_days as int64) as rolling_7d_invalid
     from filled
     window seven_days as (partition by stream order by load_date rows between 6 preceding and current row)
 
@@ -63,8 +64,9 @@ select
     stream,
     nb_total,
     nb_invalid,
-    round(safe_divide(nb_invalid, nb_total), 6) as error_rate,
+    cast(round(safe_divide(nb_invalid, nb_total), 6) as float64) as error_rate,
     rolling_7d_total,
     rolling_7d_invalid,
-    round(safe_divide(rolling_7d_invalid, rolling_7d_total), 6) as rolling_7d_error_rate
+    -- ratio of the window's sums (not an average of the daily rates): a day weighs by its rows
+    cast(round(safe_divide(rolling_7d_invalid, rolling_7d_total), 6) as float64) as rolling_7d_error_rate
 from rolled

@@ -1,0 +1,53 @@
+{#
+    mart_audit_daily.nb_total against the staging relations it is built from, counted directly
+    (the oracle: one count per staging model and UTC load date, without the validation union): per
+    stream and load date the mart counts exactly the rows staging holds, so the audit drops, doubles
+    and invents nothing. Payments count every delivery (base model, replays included). Returns the
+    disagreeing (stream, load_date) pairs.
+#}
+with
+
+staged_rows as (
+
+    {%- set streams = {
+        'users': 'stg_marketplace__users',
+        'categories': 'stg_marketplace__categories',
+        'products': 'stg_marketplace__products',
+        'orders': 'stg_marketplace__orders',
+        'order_items': 'stg_marketplace__order_items',
+        'payments': 'base_marketplace__payments',
+        'reviews': 'stg_marketplace__reviews',
+        'seller_tier_history': 'stg_marketplace__seller_tier_history',
+        'event_log': 'stg_marketplace__event_log',
+    } %}
+    {%- for stream, model in streams.items() %}
+    select '{{ stream }}' as stream, date(extracted_at) as load_date, count(*) as staged_rows
+    from {{ ref(model) }}
+    group by 2
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+audited_rows as (
+
+    select
+        stream,
+        load_date,
+        nb_total
+    from {{ ref('mart_audit_daily') }}
+
+)
+
+select
+    coalesce(staged_rows.stream, audited_rows.stream) as stream,
+    coalesce(staged_rows.load_date, audited_rows.load_date) as load_date,
+    staged_rows.staged_rows,
+    audited_rows.nb_total
+from staged_rows
+full outer join audited_rows
+    on audited_rows.stream = staged_rows.stream
+    and audited_rows.load_date = staged_rows.load_date
+where coalesce(staged_rows.staged_rows, 0) != coalesce(audited_rows.nb_total, 0)
