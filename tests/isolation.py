@@ -51,8 +51,8 @@ def env_for(settings: Settings) -> dict[str, str]:
 
 
 def _datasets(isolated: Settings, settings: Settings) -> list[str]:
-    names = [isolated.raw_dataset, isolated.staging_dataset, isolated.marts_dataset]
-    shared = {settings.raw_dataset, settings.staging_dataset, settings.marts_dataset}
+    names = [isolated.raw_dataset, isolated.staging_dataset, *isolated.marts_datasets]
+    shared = {settings.raw_dataset, settings.staging_dataset, *settings.marts_datasets}
     return [f"{isolated.bq_project}.{d}" for d in names if d not in shared]
 
 

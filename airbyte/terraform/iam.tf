@@ -1,7 +1,8 @@
 # Least privilege, per dataset (never project-wide data roles):
 #   loader (Airbyte destination): writes raw (+ its own scratch dataset) and the raw-drop bucket;
 #                                 no access at all to staging or marts.
-#   dbt:                          reads raw, writes staging and marts.
+#   dbt (Airflow workers):        reads raw, writes staging and the marts datasets (build, published,
+#                                 previous, shadow: write-audit-publish).
 # Both may run BigQuery jobs (roles/bigquery.jobUser grants no data access by itself).
 resource "google_service_account" "loader" {
   account_id   = "melt-loader"
@@ -61,6 +62,24 @@ resource "google_bigquery_dataset_iam_member" "dbt_staging_editor" {
 
 resource "google_bigquery_dataset_iam_member" "dbt_marts_editor" {
   dataset_id = google_bigquery_dataset.marts.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.dbt.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "dbt_marts_audit_editor" {
+  dataset_id = google_bigquery_dataset.marts_audit.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.dbt.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "dbt_marts_previous_editor" {
+  dataset_id = google_bigquery_dataset.marts_previous.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.dbt.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "dbt_marts_shadow_editor" {
+  dataset_id = google_bigquery_dataset.marts_shadow.dataset_id
   role       = "roles/bigquery.dataEditor"
   member     = "serviceAccount:${google_service_account.dbt.email}"
 }

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from marketplace_elt.errors import UserError
+from marketplace_elt.settings import get_settings
 
 # (module, one-line description shown in --help). Order is the order of a pipeline run.
 COMMAND_GROUPS: list[tuple[str, str]] = [
@@ -25,6 +26,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.el.cli", "el: extract-load source tables into the raw dataset"),
     ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
+    ("marketplace_elt.publish.cli", "marts: publish the audited marts, roll back, compare with a full refresh"),
     ("marketplace_elt.sql_cli", "sql: query the warehouse (emulator or BigQuery) from the shell"),
     ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
     ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
@@ -65,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def permission_message(exc: PermissionError) -> str:
+    """One line for a file the user cannot read or write (a read-only MELT_HOME, a root-owned file)."""
+    where = f" on {exc.filename}" if exc.filename else ""
+    return (
+        f"permission denied{where} ({exc.strerror or exc}); fix its permissions, "
+        "or set MELT_HOME to a directory you can write (e.g. /var/tmp/marketplace-elt)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -75,11 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler: Callable[[argparse.Namespace], int | None] = args.handler
     try:
+        get_settings()  # every setting is validated before any command starts anything
         return handler(args) or 0
     except UserError as exc:
         if args.verbose:
             raise
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        if args.verbose:
+            raise
+        print(f"error: {permission_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume (every step is idempotent)", file=sys.stderr)

@@ -1,7 +1,8 @@
 """`marketplace-elt sql "SELECT ..."`: a query against the configured warehouse, printed as a table.
 
 For on-call and the runbook: the same command reaches the local emulator or real BigQuery, so the
-runbook's queries work unchanged in both. Dataset names can be written as {raw}, {staging}, {marts}.
+runbook's queries work unchanged in both. Dataset names can be written as {raw}, {staging}, {marts}
+(what readers see), {marts_audit} (the latest build) and {marts_previous}.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _query(args: argparse.Namespace) -> int:
         raw=f"`{project}.{settings.raw_dataset}`",
         staging=f"`{project}.{settings.staging_dataset}`",
         marts=f"`{project}.{settings.marts_dataset}`",
+        marts_audit=f"`{project}.{settings.marts_audit_dataset}`",
+        marts_previous=f"`{project}.{settings.marts_previous_dataset}`",
     )
     try:
         rows = query_rows(settings, sql, bq)
@@ -50,7 +53,7 @@ def _query(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "sql",
-        help="run a SQL query on the warehouse and print the rows ({raw}, {staging}, {marts} expand)",
+        help="run a SQL query on the warehouse and print the rows ({raw}, {staging}, {marts}, {marts_audit} expand)",
     )
     parser.add_argument("query", help='e.g. "SELECT COUNT(*) AS n FROM {marts}.fct_orders"')
     parser.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")

@@ -1,10 +1,11 @@
 """The dbt project against the BigQuery emulator, on the generated marketplace (session services).
 
 These start from the session's pipeline run (the DAG already synced and built everything through
-Cosmos), then: a plain `dbt build` on top of it (all but the run ledger, which `publish_audit`
+Cosmos), then: a plain `dbt build` on top of it (all but the run ledger, which `publish_marts`
 writes) is green (warnings only for the faults the source deliberately contains) and changes no
-table, and `dbt docs generate` (through the project's catalog override) describes every model with
-exactly the columns its yml documents.
+table (staging, the marts build in `<marts>__audit`, the published marts), and `dbt docs generate`
+(through the project's catalog override) describes every model with exactly the columns its yml
+documents.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _fingerprint(settings: Settings) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent hash of every table in the staging and marts datasets."""
     bq = client(settings)
     out = {}
-    for dataset in (settings.staging_dataset, settings.marts_dataset):
+    for dataset in (settings.staging_dataset, settings.marts_audit_dataset, settings.marts_dataset):
         for table in bq.list_tables(f"{settings.bq_project}.{dataset}"):
             if table.table_type != "TABLE" or "__dbt_tmp" in table.table_id:
                 continue
@@ -57,7 +58,7 @@ def rebuilt(pipeline_run: Any, settings: Settings) -> tuple[Settings, dict[str, 
     from marketplace_elt.transform import run_dbt
 
     before = _fingerprint(settings)
-    # The ledger is written by publish_audit, one row per run: a manual build would add its own row.
+    # The ledger is written by publish_marts, one row per run: a manual build would add its own row.
     run_dbt(settings, ["build", "--exclude", "audit_run_ledger"], check=False)
     return settings, before
 

@@ -160,10 +160,11 @@ def test_loader_cannot_write_staging_or_marts() -> None:
 
     loader_writes = {ds for ds, role in grants["loader"] if role in WRITE_ROLES}
     assert "raw" in loader_writes
-    assert not loader_writes & {"staging", "marts"}, "the loader must not write staging or marts"
-    assert not {ds for ds, _ in grants["loader"]} & {"staging", "marts"}, "the loader needs no access there"
+    marts = {"marts", "marts_audit", "marts_previous", "marts_shadow"}
+    assert not loader_writes & {"staging", *marts}, "the loader must not write staging or marts"
+    assert not {ds for ds, _ in grants["loader"]} & {"staging", *marts}, "the loader needs no access there"
     dbt_writes = {ds for ds, role in grants["dbt"] if role in WRITE_ROLES}
-    assert dbt_writes == {"staging", "marts"}
+    assert dbt_writes == {"staging", "marts", "marts_audit", "marts_previous", "marts_shadow"}
     assert ("raw", "roles/bigquery.dataViewer") in grants["dbt"]
 
     for body in resources("google_project_iam_member").values():

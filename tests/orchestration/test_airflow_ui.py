@@ -70,7 +70,7 @@ def test_scheduled_run_succeeds_and_changes_no_mart(
     (run,) = _wait_for_runs(airflow_api, "scheduled", 1)
     states = airflow_api.task_states(DAG_ID, run["dag_run_id"])
     assert run["state"] == "success", {t: s for t, s in states.items() if s != "success"}
-    assert states["publish_audit"] == "success"
+    assert states["publish_marts"] == "success"
     after = marts_fingerprint(settings)
     assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
 
@@ -157,6 +157,6 @@ def test_grid_view_shows_the_task_groups(airflow_api: local_airflow.AirflowApi, 
         page.screenshot(path=str(shot), full_page=True)
         text = page.inner_text("body")
         browser.close()
-    for name in ("extract_load", "gate_raw", "staging", "gate_staging", "intermediate", "marts", "publish_audit"):
+    for name in ("extract_load", "gate_raw", "staging", "gate_staging", "intermediate", "marts", "publish_marts"):
         assert name in text, name
     assert shot.stat().st_size > 10_000

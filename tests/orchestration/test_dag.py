@@ -37,7 +37,7 @@ def test_groups_and_gates_run_in_order(dag) -> None:  # type: ignore[no-untyped-
     tasks = dag.task_dict
     groups = {tid.split(".")[0] for tid in tasks if "." in tid}
     assert {"extract_load", "staging", "intermediate", "marts"} <= groups
-    order = ["gate_raw", "gate_staging", "gate_intermediate", "gate_marts", "publish_audit"]
+    order = ["gate_raw", "gate_staging", "gate_intermediate", "prepare_marts", "gate_marts", "publish_marts"]
     for task_id in order:
         assert task_id in tasks
     # every task of a layer is downstream of the previous gate and upstream of the next one
@@ -52,7 +52,11 @@ def test_groups_and_gates_run_in_order(dag) -> None:  # type: ignore[no-untyped-
     el_tasks = [t for tid, t in tasks.items() if tid.startswith("extract_load.")]
     assert len(el_tasks) == 9
     assert all("gate_raw" in t.downstream_task_ids for t in el_tasks)
-    assert tasks["publish_audit"].upstream_task_ids == {"gate_marts"}
+    assert tasks["publish_marts"].upstream_task_ids == {"gate_marts"}
+    # write-audit-publish: the audit dataset is reset after the intermediate gate, before any mart builds
+    assert tasks["prepare_marts"].upstream_task_ids == {"gate_intermediate"}
+    marts_tasks = [t for tid, t in tasks.items() if tid.startswith("marts.")]
+    assert all("prepare_marts" in t.get_flat_relative_ids(upstream=True) for t in marts_tasks)
 
 
 def test_every_dbt_model_has_a_task(dag, dbt_manifest: Path) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +66,7 @@ def test_every_dbt_model_has_a_task(dag, dbt_manifest: Path) -> None:  # type: i
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     rendered = {tid.split(".")[1] for tid in dag.task_dict if tid.split(".")[0] in ("staging", "intermediate", "marts")}
     missing = {m for m in models if not any(r == m or r.startswith(f"{m}_") for r in rendered)}
-    assert missing <= {"audit_run_ledger"}, missing  # the ledger is written by publish_audit
+    assert missing <= {"audit_run_ledger"}, missing  # the ledger is written by publish_marts
 
 
 def test_production_behaviour_settings(dag, settings: Settings) -> None:  # type: ignore[no-untyped-def]

@@ -37,7 +37,7 @@ def test_rows_missing_from_the_source_fail_gate_staging(pipeline_run: RunSummary
     assert failed.task_states["gate_staging"] == "failed"
     downstream = {t: s for t, s in failed.task_states.items() if t.split(".")[0] in ("intermediate", "marts")}
     assert downstream and all(s != "success" for s in downstream.values()), downstream
-    assert failed.task_states["publish_audit"] != "success"
+    assert failed.task_states["publish_marts"] != "success"
     assert marts_fingerprint(settings) == before
     alerts = [p for p in hook.payloads if p["task_id"] == "gate_staging"]
     assert len(alerts) == 1, hook.payloads

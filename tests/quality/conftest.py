@@ -112,7 +112,8 @@ def make_table(services: Any, bq: Any) -> Iterator[MakeTable]:
     from google.cloud import bigquery
 
     settings = services
-    datasets = {"raw": settings.raw_dataset, "staging": settings.staging_dataset, "marts": settings.marts_dataset}
+    # The marts gate checks the marts where they are built, before publishing.
+    datasets = {"raw": settings.raw_dataset, "staging": settings.staging_dataset, "marts": settings.marts_audit_dataset}
 
     def make(dataset: str, table: str, schema: Schema, rows: list[dict[str, Any]]) -> str:
         table_id = f"{settings.bq_project}.{datasets[dataset]}.{table}"

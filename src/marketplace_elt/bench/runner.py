@@ -229,10 +229,10 @@ def phase_dbt(state: BenchState) -> None:
     settings = state.settings
     build_manifest(settings)
     if state.plain_dbt_s is None:
-        reset_datasets(settings, settings.staging_dataset, settings.marts_dataset)
+        reset_datasets(settings, settings.staging_dataset, *settings.marts_datasets)
         _say("plain `dbt build` of the project (empty staging and marts) ...")
         state.plain_dbt_s = plain_dbt_build(state, "full")
-    reset_datasets(settings, settings.staging_dataset, settings.marts_dataset)
+    reset_datasets(settings, settings.staging_dataset, *settings.marts_datasets)
     _say("DAG run under Airflow's scheduler + Cosmos (empty staging and marts; extract-load finds nothing new) ...")
     run = run_dag_scheduled(settings)
     groups = {layer: run.group_seconds(layer) for layer in DAG_LAYERS}
@@ -274,7 +274,7 @@ def phase_incremental(state: BenchState) -> None:
         from marketplace_elt.transform import build_manifest
 
         build_manifest(settings)
-        reset_datasets(settings, settings.staging_dataset, settings.marts_dataset)
+        reset_datasets(settings, settings.staging_dataset, *settings.marts_datasets)
         _say("plain `dbt build` of the project (empty staging and marts) ...")
         state.plain_dbt_s = plain_dbt_build(state, "full")
     _say("source advance --days 1 ...")

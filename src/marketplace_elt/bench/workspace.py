@@ -106,7 +106,7 @@ class Workspace:
             self.drop()
         self._create_database()
         init(settings)
-        reset_datasets(settings, settings.raw_dataset, settings.staging_dataset, settings.marts_dataset)
+        reset_datasets(settings, settings.raw_dataset, settings.staging_dataset, *settings.marts_datasets)
         log.info("workspace %s: database %s, datasets %s", self.name, self.database, settings.raw_dataset)
         return settings
 
@@ -126,7 +126,7 @@ class Workspace:
 
         settings = self.settings
         bq = client(settings)
-        for dataset in (settings.raw_dataset, settings.staging_dataset, settings.marts_dataset):
+        for dataset in (settings.raw_dataset, settings.staging_dataset, *settings.marts_datasets):
             bq.delete_dataset(f"{settings.bq_project}.{dataset}", delete_contents=True, not_found_ok=True)
         with psycopg.connect(EmbeddedPostgres(self.base).superuser_conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.database)))

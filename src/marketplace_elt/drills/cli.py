@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     run.add_argument("--scale", type=_scale, default=0.1, help="source size of each drill (default 0.1)")
     run.add_argument("--only", action="append", metavar="NAME", help="run only this drill (repeatable, or a,b)")
-    run.add_argument("--trials", type=int, default=10, help="kills of the loader-kill drill (default 10)")
+    run.add_argument("--trials", type=int, default=10, help="kills of the loader-kill and dbt-kill drills (default 10)")
     run.add_argument("--seed", type=int, default=7, help="seed of the generated source")
     run.add_argument("--random-seed", type=int, default=None, help="seed of the kill timings (default: random)")
     run.add_argument(

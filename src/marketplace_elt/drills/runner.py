@@ -12,6 +12,7 @@ from marketplace_elt.bench.workspace import Workspace
 from marketplace_elt.drills import (
     dbt_kill,
     emulator_outage,
+    incremental_equivalence,
     loader_kill,
     replay_storm,
     schema_drift,
@@ -25,7 +26,11 @@ log = logging.getLogger("marketplace_elt.drills")
 
 DRILLS: tuple[Drill, ...] = (
     Drill("loader-kill", "kill -9 the loader at random points of a sync, rerun: raw equals source", loader_kill.run),
-    Drill("dbt-kill", "kill -9 dbt during the marts build, rerun: marts equal a clean build", dbt_kill.run),
+    Drill(
+        "dbt-kill",
+        "kill -9 dbt during the marts build (--trials times): published marts untouched, next run cleans up",
+        dbt_kill.run,
+    ),
     Drill(
         "emulator-outage",
         "stop the emulator mid-run: a task fails clearly, retries after restart, run completes",
@@ -40,6 +45,11 @@ DRILLS: tuple[Drill, ...] = (
         "schema-drift",
         "column added + column dropped at the source: pipeline continues, drift reported",
         schema_drift.run,
+    ),
+    Drill(
+        "incremental-equals-full",
+        "a day of changes, replays and late rows: incremental marts equal a full refresh, row for row",
+        incremental_equivalence.run,
     ),
     Drill(
         "replay-storm", "10 % of payments replayed: reconciliation still balanced, replays counted", replay_storm.run

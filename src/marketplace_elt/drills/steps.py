@@ -46,12 +46,23 @@ def dbt(ctx: DrillContext, args: list[str], label: str) -> tuple[int, Path]:
     return code, log
 
 
-def dbt_build(ctx: DrillContext, label: str, *selection: str) -> None:
-    """`dbt build` (of ``selection``, default everything but the run ledger); raises if it fails."""
+def dbt_build(ctx: DrillContext, label: str, *selection: str, publish: bool = True) -> None:
+    """`dbt build` (of ``selection``, default everything but the run ledger); raises if it fails.
+
+    As a DAG run does, the marts are built into the audit dataset after it was reset to the published
+    marts, then published (``publish``); the drills judge what readers see.
+    """
+    from marketplace_elt.publish import prepare
+    from marketplace_elt.publish import publish as publish_marts
+
+    if publish:
+        prepare(ctx.settings, f"drill-{label}")
     args = ["build", *(selection or ("--exclude", "audit_run_ledger"))]
     code, log = dbt(ctx, args, label)
     if code != 0:
         raise RuntimeError(f"`dbt {' '.join(args)}` failed ({last_line(log)}); see {log}")
+    if publish:
+        publish_marts(ctx.settings, f"drill-{label}")
 
 
 def prepare_airflow(ctx: DrillContext) -> None:

@@ -1,7 +1,10 @@
 """The `marketplace_elt` DAG: extract-load, then dbt layer by layer with a quality gate after each.
 
     extract_load -> gate_raw -> staging -> gate_staging -> intermediate -> gate_intermediate
-                 -> marts -> gate_marts -> publish_audit
+                 -> prepare_marts -> marts -> gate_marts -> publish_marts
+
+The marts are written, audited, then published: the `marts` group builds them into
+`<marts>__audit`, `gate_marts` checks them there, and only `publish_marts` changes what readers see.
 
 dbt layers are Cosmos task groups rendered from the manifest built at install time
 (`marketplace-elt dbt parse`), so parsing this DAG never runs dbt. Gates run without retries: a
@@ -34,17 +37,20 @@ DOC_MD = """
 | `gate_staging` | keys, accepted values, row counts reconciled with the source | rows lost or invented |
 | `intermediate` | FX to USD, enriched orders, seller tier SCD2, users snapshot | |
 | `gate_intermediate` | SCD2 sanity, FX coverage | unknown currencies above threshold |
-| `marts` | finance, core, marketing and audit marts | |
-| `gate_marts` | GMV ≥ 0, error rates in [0,1], no orphan facts, invalid-payment rate | bad numbers |
-| `publish_audit` | run ledger row, reconciliation summary, Great Expectations data docs | |
+| `prepare_marts` | `<marts>__audit` := the published marts; leftovers of failed builds dropped | BigQuery down |
+| `marts` | finance, core, marketing, audit marts built into `<marts>__audit`, with their tests | a model/test |
+| `gate_marts` | on the build: GMV ≥ 0, error rates in [0,1], no orphan facts, invalid payments | bad numbers |
+| `publish_marts` | ledger row; every mart copied from the build into `<marts>` (previous kept) | BigQuery down |
 
-A failed gate stops the run: nothing downstream of it runs, so marts keep the last good data.
+Write-audit-publish: readers only ever see marts that passed their tests and `gate_marts`. A failed
+gate or test leaves `<marts>` exactly as the last good run published it; `marketplace-elt marts
+rollback` restores the version before the last publish.
 **On-call:** follow `docs/runbook.md` (one section per alert). Data docs: [/gx-docs/](/gx-docs/).
 Rerunning a run (clear + run) is safe: every task is idempotent for its data interval.
 """
 
 # dbt selections per layer (Cosmos RenderConfig.select); seeds feed staging, the users snapshot
-# belongs with the intermediate models, and the ledger is written by publish_audit.
+# belongs with the intermediate models, and the ledger is written by publish_marts.
 LAYERS: dict[str, dict[str, list[str]]] = {
     "staging": {"select": ["path:seeds", "path:models/staging"], "exclude": []},
     "intermediate": {"select": ["path:snapshots", "path:models/intermediate"], "exclude": []},
@@ -215,10 +221,18 @@ def build_dag(settings: Settings | None = None) -> DAG:
                 op_kwargs={"layer": layer, "run_id": "{{ run_id }}"},
                 retries=0,
             )
+            if layer == "marts":
+                chain.append(
+                    PythonOperator(
+                        task_id="prepare_marts",
+                        python_callable=tasks.prepare_marts,
+                        op_kwargs={"run_id": "{{ run_id }}"},
+                    )
+                )
             chain += [group, layer_gate]
         publish = PythonOperator(
-            task_id="publish_audit",
-            python_callable=tasks.publish_audit,
+            task_id="publish_marts",
+            python_callable=tasks.publish_marts,
             op_kwargs={
                 "run_id": "{{ run_id }}",
                 "data_interval_start": INTERVAL_START,

@@ -1,7 +1,8 @@
 """What each non-dbt task of the DAG does. Imported by the worker at run time, never at DAG parse.
 
 Every callable is idempotent for its data interval: extract-load merges by key from saved cursors,
-gates only read, and the ledger row is merged on run_id.
+gates only read, the ledger row is merged on run_id, and publishing
+replaces each mart with its audited build (write-audit-publish, `marketplace_elt.publish`).
 """
 
 from __future__ import annotations
@@ -49,14 +50,33 @@ def gate(layer: str, run_id: str) -> None:
     run_gate(get_settings(), layer, run_id)
 
 
-def publish_audit(run_id: str, data_interval_start: str, data_interval_end: str) -> dict[str, Any]:
-    """Write this run's ledger row, log the reconciliation summary and where the data docs are."""
+def prepare_marts(run_id: str) -> dict[str, Any]:
+    """Reset the audit dataset to the published marts, so this run builds on the last good version.
+
+    Also drops what a failed or killed earlier build left there (`*__dbt_tmp` relations included).
+    """
+    from marketplace_elt.publish import prepare
+
+    result = prepare(get_settings(), run_id)
+    log.info("%s", result.line())
+    return {"run_id": run_id, "tables": result.tables, "resumed_publish": result.resumed}
+
+
+def publish_marts(run_id: str, data_interval_start: str, data_interval_end: str) -> dict[str, Any]:
+    """After gate_marts passed: write this run's ledger row beside the marts, then publish them all.
+
+    The previous published version is kept (`marketplace-elt marts rollback`); the reconciliation
+    summary and where the data docs are go to the log.
+    """
     from marketplace_elt.bigquery import query_rows
+    from marketplace_elt.publish import publish
     from marketplace_elt.quality import data_docs_dir
 
     settings = get_settings()
     context = run_context_env(run_id, data_interval_start, data_interval_end)
     run_dbt(settings, ["run", "--select", "audit_run_ledger"], extra_env=context)
+    result = publish(settings, run_id)
+    log.info("%s", result.line())
     rows = query_rows(
         settings,
         f"SELECT reconciliation_status AS status, COUNT(*) AS orders "
@@ -67,4 +87,4 @@ def publish_audit(run_id: str, data_interval_start: str, data_interval_end: str)
     log.info("payment reconciliation: %s", ", ".join(f"{k}={v}" for k, v in summary.items()))
     docs = data_docs_dir(settings)  # each gate already refreshed the docs incrementally
     log.info("data docs: %s (served at /gx-docs/ in the Airflow UI)", docs)
-    return {"run_id": run_id, "reconciliation": summary, "data_docs": str(docs)}
+    return {"run_id": run_id, "published": result.tables, "reconciliation": summary, "data_docs": str(docs)}

@@ -33,6 +33,7 @@ class RunSummary:
     gmv_usd: float | None = None
     reconciliation: dict[str, int] = field(default_factory=dict)
     gates: dict[str, str] = field(default_factory=dict)
+    published: str | None = None  # the last publish of the marts, as `marts_publish_log` records it
 
     def dbt_nodes(self) -> tuple[int, int]:
         dbt = {t: s for t, s in self.task_states.items() if t.split(".")[0] in ("staging", "intermediate", "marts")}
@@ -49,6 +50,8 @@ class RunSummary:
         lines.append(f"dbt nodes built and tested (model + its tests per task): {ok}/{total}")
         if self.gates:
             lines.append("quality gates: " + ", ".join(f"{k}={v}" for k, v in self.gates.items()))
+        if self.published:
+            lines.append(f"marts readers see: {self.published}")
         if self.gmv_usd is not None:
             lines.append(f"GMV (USD, fct_orders): {self.gmv_usd:,.2f}")
         if self.reconciliation:
@@ -138,6 +141,8 @@ def collect_summary(settings: Settings, run_id: str, state: str, seconds: float)
         except Exception:  # table not loaded (run failed before extract-load finished)
             raw = 0
         summary.raw_counts[table] = (src_count, int(raw))
+    from marketplace_elt.publish.marts import PUBLISH_LOG
+
     marts = f"{settings.bq_project}.{settings.marts_dataset}"
     try:
         gmv = query_rows(settings, f"SELECT SUM(gmv_usd) AS gmv FROM `{marts}.fct_orders`", bq)[0]["gmv"]
@@ -156,6 +161,17 @@ def collect_summary(settings: Settings, run_id: str, state: str, seconds: float)
             bq,
         )
         summary.gates = {str(r["layer"]): "pass" if r["ok"] else "FAIL" for r in gates}
+        last = query_rows(
+            settings,
+            f"SELECT run_id, action, recorded_at FROM `{marts}.{PUBLISH_LOG}` "
+            "WHERE state = 'done' ORDER BY recorded_at DESC LIMIT 1",
+            bq,
+        )
+        if last:
+            entry = last[0]
+            this_run = " (this run)" if entry["run_id"] == run_id else " (NOT this run: it did not publish)"
+            summary.published = f"{entry['action']} of run {entry['run_id']} at {entry['recorded_at']:%Y-%m-%d %H:%M}"
+            summary.published += this_run
     except Exception as exc:  # marts absent when the run stopped at a gate: the summary says so
         log.debug("marts not readable: %s", exc)
     return summary

@@ -50,7 +50,8 @@ class MetricQueries:
         self.datasets = {
             "raw": settings.raw_dataset,
             "staging": settings.staging_dataset,
-            "marts": settings.marts_dataset,
+            # Gates check the marts where they are built, before they are published (publish/marts.py).
+            "marts": settings.marts_audit_dataset,
         }
 
     # -- naming ----------------------------------------------------------------------------------
