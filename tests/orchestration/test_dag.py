@@ -120,3 +120,15 @@ def test_one_shot_runs_refuse_watcher_mode_in_one_line() -> None:
     err = out.stderr.strip()
     assert err.count("\n") == 0 and "Traceback" not in err, err
     assert "COSMOS_EXECUTION_MODE=watcher" in err and "make airflow" in err
+
+
+def test_tests_reading_a_mart_run_only_after_the_marts(dag, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A singular test in dbt/tests/marts reads a mart: it runs in the marts group, never before it."""
+    from marketplace_elt.orchestration.dag import tests_reading_marts
+
+    tests = tests_reading_marts(settings)
+    assert {"assert_payment_dedup_drops_nothing_silently", "assert_audit_daily_counts_every_staged_row"} <= set(tests)
+    for test in tests:
+        placed = [tid for tid in dag.task_dict if tid.split(".")[-1] == f"{test}_test"]
+        assert placed == [f"marts.{test}_test"], placed
+        assert "prepare_marts" in dag.task_dict[placed[0]].get_flat_relative_ids(upstream=True)

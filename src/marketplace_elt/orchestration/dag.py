@@ -57,6 +57,31 @@ LAYERS: dict[str, dict[str, list[str]]] = {
     "marts": {"select": ["path:models/marts"], "exclude": ["audit_run_ledger"]},
 }
 
+
+def tests_reading_marts(settings: Settings) -> list[str]:
+    """The singular tests that read a mart: dbt/tests/marts (the folder is the declaration)."""
+    return sorted(p.stem for p in (settings.dbt_dir / "tests" / "marts").glob("*.sql"))
+
+
+def _drop_from_group(dag: Any, layer: str, tests: list[str]) -> None:
+    """Remove the tasks of ``tests`` from a layer's group: they run with the marts.
+
+    Cosmos renders a test with several parents in every group that holds one of them (select and
+    exclude do not apply to tests added for a selected parent), so a test reading a staging model
+    and a mart would also run in the staging group, before its mart is built.
+    """
+    for test in tests:
+        task_id = f"{layer}.{test}_test"
+        task = dag.task_dict.get(task_id)
+        if task is None:
+            continue
+        for upstream in list(task.upstream_task_ids):
+            dag.task_dict[upstream].downstream_task_ids.discard(task_id)
+        for downstream in list(task.downstream_task_ids):
+            dag.task_dict[downstream].upstream_task_ids.discard(task_id)
+        dag._remove_task(task_id)
+
+
 # A run triggered without a logical date (the REST API's default, `"logical_date": null`) has no
 # data interval: the templates then render empty, and dbt falls back to its high-water marks (the
 # ledger records a NULL interval), instead of every task failing on an undefined variable.
@@ -215,6 +240,8 @@ def build_dag(settings: Settings | None = None) -> DAG:
         chain: list[Any] = [extract_load, gate_raw]
         for layer in ("staging", "intermediate", "marts"):
             group = _dbt_group(settings, layer)
+            if layer != "marts":
+                _drop_from_group(dag, layer, tests_reading_marts(settings))
             layer_gate = PythonOperator(
                 task_id=f"gate_{layer}",
                 python_callable=tasks.gate,
