@@ -9,12 +9,13 @@ TOOLS := .venv-tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 VENV := .venv
 EMU_VENV := .venv-bqemulator
+DASH_VENV := .venv-dashboard
 BIN := $(VENV)/bin
 CLI := $(BIN)/marketplace-elt
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: help install browser run test airflow airflow-stop lint services-up services-down bench drills clean
+.PHONY: help install browser run test airflow airflow-stop dashboard lint services-up services-down bench drills clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,7 +35,13 @@ $(EMU_VENV)/bin/bqemulator: bq_emulator/requirements.lock | $(UV)
 	VIRTUAL_ENV=$(EMU_VENV) $(UV) pip install -q --compile-bytecode -r bq_emulator/requirements.lock
 	@touch $@
 
-install: $(BIN)/marketplace-elt $(EMU_VENV)/bin/bqemulator ## create both virtualenvs from the lock files, build the dbt manifest
+# The dashboard's Streamlit stack has its own lock file too (its pins must not constrain Airflow's).
+$(DASH_VENV)/bin/streamlit: dashboard/requirements.lock | $(UV)
+	$(UV) venv -q --allow-existing --python 3.11 $(DASH_VENV)
+	VIRTUAL_ENV=$(DASH_VENV) $(UV) pip install -q --compile-bytecode -r dashboard/requirements.lock
+	@touch $@
+
+install: $(BIN)/marketplace-elt $(EMU_VENV)/bin/bqemulator $(DASH_VENV)/bin/streamlit ## create the virtualenvs from the lock files, build the dbt manifest
 	@$(BIN)/python -m compileall -q src
 	$(CLI) dbt parse
 
@@ -54,6 +61,10 @@ airflow: install ## Airflow UI + scheduler on http://127.0.0.1:8080 with the DAG
 
 airflow-stop: ## stop the Airflow components
 	$(CLI) airflow stop
+
+dashboard: install ## dashboard on the published marts at http://127.0.0.1:8501 (DASHBOARD_PORT); stop: marketplace-elt dashboard stop
+	$(CLI) services up
+	$(CLI) dashboard start
 
 services-up: install ## start PostgreSQL + BigQuery emulator only
 	$(CLI) services up

@@ -28,6 +28,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
     ("marketplace_elt.publish.cli", "marts: publish the audited marts, roll back, compare with a full refresh"),
     ("marketplace_elt.sql_cli", "sql: query the warehouse (emulator or BigQuery) from the shell"),
+    ("marketplace_elt.dashboard.cli", "dashboard: the Streamlit dashboard on the published marts"),
     ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
     ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
     ("marketplace_elt.bench.cli", "bench: measure the pipeline against the machine's limits"),

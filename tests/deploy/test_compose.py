@@ -160,6 +160,7 @@ def test_compose_file_parses_with_the_expected_services(compose: ComposeFile) ->
         "airflow-init",
         *AIRFLOW_COMMANDS,
         "dbt",
+        "dashboard",
     }
     declared_volumes = set(compose.data.get("volumes") or {})
     for service in compose.services.values():

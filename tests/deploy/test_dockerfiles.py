@@ -13,7 +13,7 @@ import pytest
 
 from tests.deploy.compose_model import ROOT, ComposeFile
 
-SKIP_DIRS = {".git", ".venv", ".venv-bqemulator", ".venv-tools", ".state", "node_modules"}
+SKIP_DIRS = {".git", ".venv", ".venv-bqemulator", ".venv-dashboard", ".venv-tools", ".state", "node_modules"}
 
 
 @dataclass(frozen=True)
