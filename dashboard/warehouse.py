@@ -86,7 +86,11 @@ TARGET = Target.from_env()
 
 @st.cache_resource(show_spinner=False)
 def _client() -> bigquery.Client:
-    """Anonymous against the emulator (as the platform's own client), Application Default Credentials otherwise."""
+    """Anonymous against the emulator, Application Default Credentials otherwise.
+
+    The same construction as `marketplace_elt.bigquery.client`, written again because this app runs
+    in its own virtualenv, which does not install the platform package.
+    """
     if TARGET.endpoint:
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
