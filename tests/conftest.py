@@ -96,7 +96,7 @@ TEST_SEED = 7
 @pytest.fixture(scope="session")
 def seeded_source(services):  # type: ignore[no-untyped-def]
     """The generated marketplace at test scale (deterministic), loaded once per session."""
-    from marketplace_elt.source import seed, table_counts
+    from marketplace_sim import seed, table_counts
 
     if sum(table_counts(services).values()) == 0:
         seed(services, scale=TEST_SCALE, seed=TEST_SEED, reset=False)

@@ -22,7 +22,7 @@ from marketplace_elt.settings import get_settings
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.config_cli", "config: show the effective settings"),
     ("marketplace_elt.services.cli", "services: start/stop the embedded PostgreSQL and BigQuery emulator"),
-    ("marketplace_elt.source.cli", "source: create, seed and advance the marketplace source database"),
+    ("marketplace_sim.cli", "source: create, seed and advance the marketplace source database"),
     ("marketplace_elt.el.cli", "el: extract-load source tables into the raw dataset"),
     ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
@@ -31,8 +31,8 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.dashboard.cli", "dashboard: the Streamlit dashboard on the published marts"),
     ("marketplace_elt.pipeline.cli", "pipeline: run everything end to end, print a summary"),
     ("marketplace_elt.orchestration.cli", "airflow: set up and start Airflow for this project"),
-    ("marketplace_elt.bench.cli", "bench: measure the pipeline against the machine's limits"),
-    ("marketplace_elt.drills.cli", "drills: fault drills on real processes (kill, outage, drift, replays)"),
+    ("marketplace_bench.cli", "bench: measure the pipeline against the machine's limits"),
+    ("marketplace_drills.cli", "drills: fault drills on real processes (kill, outage, drift, replays)"),
 ]
 
 EPILOG = """\

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from marketplace_elt.bench.report import Target, render_markdown
-from marketplace_elt.bench.runner import BenchOptions, run_bench
+from marketplace_bench.report import Target, render_markdown
+from marketplace_bench.runner import BenchOptions, run_bench
 from marketplace_elt.settings import Settings
 
 

@@ -28,7 +28,7 @@ TEST = "orders_confirmed_at_offset_matches_source_timezone"
 def local_time_source(services: Settings) -> Iterator[Settings]:
     """A source whose every confirmed_at is New York wall-clock time, loaded into a private raw dataset."""
     from marketplace_elt.el import sync
-    from marketplace_elt.source import init, seed
+    from marketplace_sim import init, seed
 
     isolated = dataclasses.replace(
         isolated_settings(services, "tzcheck", prefix="dbt", all_datasets=True), source_timezone="UTC"

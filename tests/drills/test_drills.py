@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from marketplace_elt.drills.base import DrillOptions
-from marketplace_elt.drills.runner import closing_line, run_drills
+from marketplace_drills.base import DrillOptions
+from marketplace_drills.runner import closing_line, run_drills
 from marketplace_elt.settings import Settings
 
 
@@ -32,7 +32,7 @@ def test_cheap_drills_pass(services: Settings, capsys: pytest.CaptureFixture[str
 
 
 def test_closing_line_counts_failures() -> None:
-    from marketplace_elt.drills.base import DrillResult
+    from marketplace_drills.base import DrillResult
 
     results = [DrillResult("a", True, ""), DrillResult("b", False, ""), DrillResult("c", False, "")]
     assert closing_line(results) == "1 passed, 2 failed"

@@ -21,7 +21,7 @@ from tests.isolation import create, drop, isolated_settings
 def el_settings(services: Settings, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings pointing at this module's own source database (schema created) and raw dataset."""
     from marketplace_elt.bigquery import client
-    from marketplace_elt.source import init
+    from marketplace_sim import init
 
     name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     isolated = isolated_settings(services, name)

@@ -26,7 +26,7 @@ from tests.isolation import create, drop, isolated_settings
 @pytest.fixture(scope="module")
 def corr_settings(services: Settings) -> Iterator[Settings]:
     """A private source database, raw and staging dataset (dbt builds staging views here)."""
-    from marketplace_elt.source import init
+    from marketplace_sim import init
 
     isolated = isolated_settings(services, "corrections", all_datasets=True)
     create(services, isolated)

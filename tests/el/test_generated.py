@@ -15,7 +15,7 @@ SCALE = 0.2
 
 @pytest.fixture(scope="module")
 def seeded(el_settings: Settings) -> Settings:
-    from marketplace_elt.source import seed
+    from marketplace_sim import seed
 
     seed(el_settings, SCALE, seed=1, reset=True)
     return el_settings
@@ -30,7 +30,7 @@ def raw_count(settings: Settings, table: str) -> int:
 
 
 def test_full_sync_matches_the_source(seeded: Settings, owner: psycopg.Connection) -> None:
-    from marketplace_elt.source import table_counts
+    from marketplace_sim import table_counts
 
     results = {r.stream: r for r in sync(seeded)}
     counts = table_counts(seeded)
@@ -41,7 +41,7 @@ def test_full_sync_matches_the_source(seeded: Settings, owner: psycopg.Connectio
 
 
 def test_second_sync_without_changes_writes_nothing(seeded: Settings, owner: psycopg.Connection) -> None:
-    from marketplace_elt.source import table_counts
+    from marketplace_sim import table_counts
 
     results = {r.stream: r for r in sync(seeded)}
     counts = table_counts(seeded)
@@ -57,7 +57,7 @@ def test_after_advance_raw_holds_the_latest_version_once(
 ) -> None:
     """Updated rows replace their raw version; late-arriving orders (placed up to 5 days before they
     are inserted, with items and payments stamped in the past) are caught by the look-back window."""
-    from marketplace_elt.source import advance
+    from marketplace_sim import advance
 
     before = {r[0]: r[1] for r in owner.execute("SELECT id::text, updated_at FROM orders").fetchall()}
     report = advance(seeded, days=days)
@@ -75,7 +75,7 @@ def test_streams_synced_at_once_like_the_dag_tasks(seeded: Settings, owner: psyc
     """The DAG runs one `sync(settings, [stream])` per stream at the same time; they must not collide."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from marketplace_elt.source import advance
+    from marketplace_sim import advance
 
     advance(seeded, days=1)
     streams = load_catalog().names

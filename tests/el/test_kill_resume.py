@@ -113,7 +113,7 @@ def finish(settings: Settings) -> None:
 
 @pytest.mark.timeout(600)
 def test_killed_sync_reruns_without_gaps_or_duplicates(el_settings: Settings, owner: psycopg.Connection) -> None:
-    from marketplace_elt.source import seed
+    from marketplace_sim import seed
 
     seed(el_settings, SCALE, seed=7, reset=True)
     env = env_for(el_settings)

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from marketplace_elt.drills.webhook import AlertReceiver as WebhookReceiver
+from marketplace_drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.orchestration import alerts
 
 

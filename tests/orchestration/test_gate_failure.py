@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from marketplace_drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.bigquery import client
-from marketplace_elt.drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.pipeline.run import RunSummary, run_pipeline
 from marketplace_elt.settings import Settings
 from tests.conftest import TEST_SCALE, TEST_SEED

@@ -12,8 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from marketplace_drills.compare import table_fingerprints
 from marketplace_elt.bigquery import client
-from marketplace_elt.drills.compare import table_fingerprints
 from marketplace_elt.publish import published_models
 from marketplace_elt.settings import Settings
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # (path, fragment of the audited line) -> why it is not a secret.
 AUDITED_LINES: dict[tuple[str, str], str] = {
-    ("src/marketplace_elt/source/schema.py", "marketplace_replicator:PASSWORD@host/db"): (
+    ("src/marketplace_sim/schema.py", "marketplace_replicator:PASSWORD@host/db"): (
         "example URL with a PASSWORD placeholder in an error message"
     ),
     ("tests/test_settings.py", "s3cr3t-value@db.internal"): (

@@ -82,7 +82,7 @@ def test_services_up_reapplies_the_generated_passwords_to_existing_roles(service
     """A state directory whose roles have other passwords (e.g. the old fixed ones) keeps working."""
     from psycopg import sql
 
-    from marketplace_elt.source.schema import init
+    from marketplace_sim.schema import init
 
     init(services)  # the read-only role exists once `source init` ran
     urls = [services.source_admin_url, services.source_db_url, services.airflow_db_url.replace("+psycopg2", "")]

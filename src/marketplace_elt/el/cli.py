@@ -79,7 +79,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from marketplace_elt.el import benchmark
+    import marketplace_bench.el_speed as benchmark
 
     results = benchmark.run(get_settings(), args.stream or None)
     print(f"{'stream':<22}{'rows':>10}{'COPY rows/s':>14}{'extract rows/s':>16}{'sync rows/s':>14}{'ratio':>8}")

@@ -91,9 +91,9 @@ def run_pipeline(settings: Settings, scale: float, seed: int, logical_date: str 
     from marketplace_elt import services
     from marketplace_elt.orchestration import local_airflow
     from marketplace_elt.orchestration.dag import require_one_shot_mode
-    from marketplace_elt.source import seed as seed_source
-    from marketplace_elt.source import table_counts
     from marketplace_elt.transform import build_manifest
+    from marketplace_sim import seed as seed_source
+    from marketplace_sim import table_counts
 
     require_one_shot_mode(settings)
     started = time.monotonic()
@@ -129,7 +129,7 @@ def _task_states(settings: Settings, run_id: str) -> dict[str, str]:
 
 def collect_summary(settings: Settings, run_id: str, state: str, seconds: float) -> RunSummary:
     from marketplace_elt.bigquery import client, query_rows
-    from marketplace_elt.source import table_counts
+    from marketplace_sim import table_counts
 
     summary = RunSummary(run_id=run_id, state=state, seconds=seconds)
     summary.task_states = _task_states(settings, run_id)
