@@ -141,7 +141,7 @@ def test_el_sync_uses_airbyte_when_the_backend_says_so(
 
 
 def test_tasks_need_a_connection_id(settings: Settings) -> None:
-    from marketplace_elt.el.airbyte_tasks import airbyte_extract_load_tasks
+    from marketplace_elt.orchestration.airbyte_tasks import airbyte_extract_load_tasks
 
     with pytest.raises(ConfigError, match="AIRBYTE_CONNECTION_ID"):
         airbyte_extract_load_tasks(dataclasses.replace(settings, airbyte_connection_id=""))
@@ -153,7 +153,7 @@ import dataclasses
 
 from airflow.sdk import DAG, TaskGroup
 
-from marketplace_elt.el.airbyte_tasks import airbyte_extract_load_tasks
+from marketplace_elt.orchestration.airbyte_tasks import airbyte_extract_load_tasks
 from marketplace_elt.settings import Settings
 
 settings = Settings.from_env()

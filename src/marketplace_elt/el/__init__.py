@@ -4,7 +4,7 @@ Two backends, one catalog (`airbyte/catalog.json`), chosen by ``Settings.el_back
 
 * ``embedded`` (default) — the loader in this package (psycopg COPY + BigQuery load jobs + MERGE);
 * ``airbyte`` — a real Airbyte connection configured from `airbyte/` (``el airbyte apply``) and
-  triggered by Airflow (``airbyte_tasks.airbyte_sync_tasks``).
+  triggered by Airflow (``marketplace_elt.orchestration.airbyte_tasks.airbyte_extract_load_tasks``).
 
 Both write the same tables, so dbt never knows which one ran. Public API for the DAG and the CLI:
 ``sync()``, ``SyncResult``, ``STREAMS`` / ``stream_names()``, ``load_catalog()``, ``last_syncs()``.

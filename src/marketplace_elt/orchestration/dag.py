@@ -135,7 +135,7 @@ def _extract_load_group(settings: Settings) -> Any:
 
     with TaskGroup("extract_load", tooltip="source tables -> BigQuery dataset raw") as group:
         if settings.el_backend == "airbyte":
-            from marketplace_elt.el.airbyte_tasks import airbyte_extract_load_tasks
+            from marketplace_elt.orchestration.airbyte_tasks import airbyte_extract_load_tasks
 
             airbyte_extract_load_tasks(settings)
         else:
