@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.source.fingerprints import SCALE, SEED, database_hash
-from tests.source.test_seed import assert_consistent_shape, assert_manifest_matches_data
+from tests.sim.fingerprints import SCALE, SEED, database_hash
+from tests.sim.test_seed import assert_consistent_shape, assert_manifest_matches_data
 
 CURSOR_TABLES = ("users", "products", "orders", "reviews")
 

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.source.fingerprints import SCALE, SEED, TABLES, database_hash
+from tests.sim.fingerprints import SCALE, SEED, TABLES, database_hash
 
 # Currencies the marketplace trades in (spec: "USD, EUR, GBP, CAD, JPY, ..."); anything else is unknown.
 TRADED = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD", "CHF", "MXN")
