@@ -1,6 +1,6 @@
 {#
-    Generic test on a raw (source) table: one row per column the source added or dropped, as
-    extract-load recorded it in `_airbyte_meta.changes` (Airbyte's ADDED / NULLED with reason
+    Generic test on a raw (source) table: one row per column the source added, dropped or widened, as
+    extract-load recorded it in `_airbyte_meta.changes` (ADDED / NULLED / WIDENED with reason
     SOURCE_SCHEMA_CHANGE), within the last `lookback_days` of loads. Used with severity warn: drift
     does not stop the pipeline, but the test output names what changed so staging can follow.
 #}

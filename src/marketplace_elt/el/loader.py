@@ -11,6 +11,7 @@ leaves the old state, and the rerun's MERGE absorbs whatever the crashed run alr
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -49,10 +50,27 @@ def _newer(a: str | None, b: str | None, parse: object) -> str | None:
 
 def _changes(raw: raw_tables.RawTable) -> list[dict[str, str]]:
     """``_airbyte_meta.changes`` for this sync's rows: columns added at the source in this sync,
-    and columns the source no longer has (written as NULL, Airbyte's ``NULLED``)."""
-    added = [{"field": c, "change": "ADDED", "reason": "SOURCE_SCHEMA_CHANGE"} for c in raw.added]
-    nulled = [{"field": c, "change": "NULLED", "reason": "SOURCE_SCHEMA_CHANGE"} for c in raw.dropped]
-    return added + nulled
+    columns the source no longer has (written as NULL, Airbyte's ``NULLED``), and columns whose
+    type the source widened (``WIDENED``, with the raw types before and after)."""
+    reason = "SOURCE_SCHEMA_CHANGE"
+    added = [{"field": c, "change": "ADDED", "reason": reason} for c in raw.added]
+    nulled = [{"field": c, "change": "NULLED", "reason": reason} for c in raw.dropped]
+    widened = [
+        {"field": c, "change": "WIDENED", "reason": reason, "from_type": old, "to_type": new}
+        for c, old, new in raw.widened
+    ]
+    return added + nulled + widened
+
+
+def _schema_changes(raw: raw_tables.RawTable | None) -> str | None:
+    """The el_sync_log record of what this sync changed in the raw schema (NULL: nothing).
+
+    Columns added or widened are logged by the sync that changed the raw table. A dropped column is
+    not: every later sync finds it missing again, and the rows it writes record it as NULLED."""
+    if raw is None:
+        return None
+    changes = [c for c in _changes(raw) if c["change"] != "NULLED"]
+    return json.dumps(changes, separators=(",", ":")) if changes else None
 
 
 def _sync_stream(
@@ -72,6 +90,8 @@ def _sync_stream(
     read = written = 0
     cursor_after = None if replace else cursor_before
     staging: str | None = None
+    raw: raw_tables.RawTable | None = None
+    retryable = True
     try:
         if not replace and cursor_before is not None and not raw_tables.exists(bq, settings, stream):
             # Saved state but no raw table (dropped by hand, new dataset): reading from the cursor
@@ -130,7 +150,9 @@ def _sync_stream(
         if isinstance(exc, ServiceError):
             raise  # a service is down: every stream would fail the same way
         log.error("%s: sync failed: %s", stream.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-        status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        retryable = bool(getattr(exc, "retryable", True))
+        # A failure a rerun cannot fix is its own one-line instruction; others keep their exception type.
+        status, error = "failed", (f"{type(exc).__name__}: {exc}" if retryable else str(exc))[:2000]
         cursor_after = cursor_before
         if staging is not None:
             try:
@@ -154,6 +176,8 @@ def _sync_stream(
         duration_s=round(time.perf_counter() - t0, 3),
         status=status,
         error=error,
+        schema_changes=_schema_changes(raw) if status == "succeeded" else None,
+        retryable=retryable,
     )
     sync_log.append(bq, settings, result)
     log.info(
@@ -219,9 +243,10 @@ def sync(
     failed = [r for r in results if not r.succeeded]
     if failed:
         names = ", ".join(r.stream for r in failed)
-        raise SyncFailed(
-            f"{len(failed)} of {len(results)} streams failed ({names}: {failed[0].error}); "
-            "fix the cause and rerun `marketplace-elt el sync` (state only advances on success)",
-            results,
-        )
+        if any(r.retryable for r in failed):
+            advice = "; fix the cause and rerun `marketplace-elt el sync` (state only advances on success)"
+        else:  # the error is its own instruction
+            advice = "; the other streams were synced" if len(failed) < len(results) else ""
+        message = f"{len(failed)} of {len(results)} streams failed ({names}: {failed[0].error}){advice}"
+        raise SyncFailed(message, results)
     return results

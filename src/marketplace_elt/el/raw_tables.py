@@ -10,13 +10,21 @@ Each sync loads its Parquet file into a staging table ``_el_staging_<stream>_<sy
 the raw dataset; the MERGE (see merge.py) moves it into the raw table and the staging table is
 dropped. Staging tables left behind by a killed sync expire after a day and are also removed by
 the next sync of the stream.
+
+A source column whose type changes is handled by what the change does to its raw type. A
+**widening** one (see ``WIDENING``: BigQuery's own ``ALTER COLUMN ... SET DATA TYPE`` coercions, e.g.
+integer -> numeric) is applied to the raw column in place and recorded; a change that keeps the raw
+type (int4 -> int8, varchar(n) -> text, numeric precision up) needs nothing. Anything else (numeric
+-> integer, text -> integer, timestamp -> timestamptz, ...) could lose or reinterpret values: the
+stream's sync stops with ``IncompatibleTypeChange`` and a full refresh, after a human checked the
+values, rebuilds the table with the new types.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,8 +50,27 @@ STAGING_PREFIX = "_el_staging_"
 STALE_STAGING_AGE = timedelta(hours=6)
 
 # The emulator keeps table metadata and storage apart: `tables.patch` widens only the metadata,
-# `ALTER TABLE ADD COLUMN` only the storage. DDL spelling of types for the storage side.
+# `ALTER TABLE ADD COLUMN` / `ALTER COLUMN SET DATA TYPE` only the storage. DDL spelling of types
+# for the storage side.
 _EMULATOR_DDL_TYPES = {"NUMERIC": "NUMERIC(38, 9)"}
+
+# Raw type changes applied in place: BigQuery's `ALTER COLUMN SET DATA TYPE` coercions that keep
+# every value (INT64 beyond 2^53 loses digits in FLOAT64, as BigQuery itself accepts).
+WIDENING: frozenset[tuple[str, str]] = frozenset(
+    {("INT64", "NUMERIC"), ("INT64", "BIGNUMERIC"), ("INT64", "FLOAT64"), ("NUMERIC", "BIGNUMERIC")}
+)
+# Legacy spellings the API returns for some types.
+_LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}
+
+
+class IncompatibleTypeChange(UserError):
+    """A source column changed to a raw type the old values cannot be widened into.
+
+    Retrying cannot help (``retryable``): the stream needs a full refresh once someone has checked
+    the values.
+    """
+
+    retryable = False
 
 
 def table_id(settings: Settings, name: str) -> str:
@@ -62,6 +89,7 @@ class RawTable:
     columns: list[str]  # source columns in the raw table, in table order (includes dropped ones)
     added: list[str]  # source columns new in this sync
     dropped: list[str]  # raw columns no longer in the source (they stay, NULL from now on)
+    widened: list[tuple[str, str, str]] = field(default_factory=list)  # (column, old type, new type)
 
 
 def exists(bq: bigquery.Client, settings: Settings, stream: Stream) -> bool:
@@ -93,28 +121,72 @@ def _create(bq: bigquery.Client, settings: Settings, stream: Stream, columns: li
     bq.create_table(table)
 
 
-def _widen(bq: bigquery.Client, settings: Settings, stream: Stream, new: list[Column]) -> None:
-    from google.cloud import bigquery
+def _ddl_type(settings: Settings, bq_type: str) -> str:
+    return _EMULATOR_DDL_TYPES.get(bq_type, bq_type) if settings.bq_emulator else bq_type
 
-    table = bq.get_table(table_id(settings, stream.name))
-    table.schema = [*table.schema, *(bigquery.SchemaField(c.name, c.bq_type) for c in new)]
+
+def add_columns(bq: bigquery.Client, settings: Settings, name: str, fields: list[bigquery.SchemaField]) -> None:
+    """Append nullable columns to a table of the raw dataset (metadata, and storage on the emulator)."""
+    table = bq.get_table(table_id(settings, name))
+    table.schema = [*table.schema, *fields]
     bq.update_table(table, ["schema"])
     if settings.bq_emulator:
         ddl = "; ".join(
-            f"ALTER TABLE {quoted(settings, stream.name)} ADD COLUMN IF NOT EXISTS `{c.name}` "
-            f"{_EMULATOR_DDL_TYPES.get(c.bq_type, c.bq_type)}"
-            for c in new
+            f"ALTER TABLE {quoted(settings, name)} ADD COLUMN IF NOT EXISTS `{f.name}` "
+            f"{_ddl_type(settings, f.field_type)}"
+            for f in fields
         )
         bq.query(ddl).result()
+
+
+def _widen(bq: bigquery.Client, settings: Settings, stream: Stream, new: list[Column]) -> None:
+    from google.cloud import bigquery
+
+    add_columns(bq, settings, stream.name, [bigquery.SchemaField(c.name, c.bq_type) for c in new])
+
+
+def _retype(bq: bigquery.Client, settings: Settings, stream: Stream, changes: list[tuple[str, str, str]]) -> None:
+    """Widen raw columns in place: one `ALTER TABLE`, which keeps every row, partitioning and clustering.
+
+    On BigQuery the statement changes the schema too; the emulator changes only the stored values
+    with it, so its table metadata is patched afterwards (rerunning both is harmless).
+    """
+    from google.cloud import bigquery
+
+    ddl = f"ALTER TABLE {quoted(settings, stream.name)} " + ", ".join(
+        f"ALTER COLUMN `{name}` SET DATA TYPE {_ddl_type(settings, new)}" for name, _, new in changes
+    )
+    bq.query(ddl).result()
+    if settings.bq_emulator:
+        new_types = {name: new for name, _, new in changes}
+        table = bq.get_table(table_id(settings, stream.name))
+        table.schema = [
+            bigquery.SchemaField(f.name, new_types[f.name], mode=f.mode, description=f.description)
+            if f.name in new_types
+            else f
+            for f in table.schema
+        ]
+        bq.update_table(table, ["schema"])
+
+
+def _incompatible(stream: Stream, column: Column, raw_type: str) -> IncompatibleTypeChange:
+    narrowing = (column.bq_type, raw_type) in WIDENING
+    kind = "a narrowing change" if narrowing else "an incompatible change"
+    return IncompatibleTypeChange(
+        f"{stream.name}.{column.name} changed {raw_type} → {column.bq_type} (source type {column.pg_type}) at the "
+        f"source; {kind} is not applied automatically: run `marketplace-elt el sync --stream {stream.name} "
+        "--full-refresh` after checking the values"
+    )
 
 
 def prepare_raw_table(
     bq: bigquery.Client, settings: Settings, stream: Stream, columns: list[Column], replacing: bool
 ) -> RawTable:
-    """Create the raw table, or widen it with columns the source gained since the last sync.
+    """Create the raw table, or widen it with the columns and types the source changed since the last sync.
 
-    A source column whose raw type changed cannot be merged into the old column; a full refresh
-    (``replacing``) rebuilds the table with the new types, anything else stops with a UserError.
+    A column whose raw type changed is widened in place when ``WIDENING`` allows it. Any other type
+    change stops the stream with IncompatibleTypeChange (before anything is altered), unless this is
+    a full refresh (``replacing``), which rebuilds the table with the new types.
     """
     from google.api_core.exceptions import NotFound
 
@@ -125,22 +197,28 @@ def prepare_raw_table(
         log.info("%s: created raw table %s", stream.name, table_id(settings, stream.name))
         return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
 
-    raw_types = {f.name: f.field_type for f in existing.schema if f.name not in AIRBYTE_COLUMN_NAMES}
-    normalise = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "BIGNUMERIC": "BIGNUMERIC"}
-    changed = [
-        c for c in columns if c.name in raw_types and normalise.get(raw_types[c.name], raw_types[c.name]) != c.bq_type
-    ]
-    if changed:
-        first = changed[0]
-        if not replacing:
-            raise UserError(
-                f"source column {stream.name}.{first.name} changed type ({raw_types[first.name]} -> {first.bq_type}); "
-                f"rebuild raw with `marketplace-elt el sync --stream {stream.name} --full-refresh`"
-            )
-        log.warning("%s: column types changed (%s); recreating the raw table", stream.name, first.name)
+    raw_types = {
+        f.name: _LEGACY_TYPES.get(f.field_type, f.field_type)
+        for f in existing.schema
+        if f.name not in AIRBYTE_COLUMN_NAMES
+    }
+    changed = [c for c in columns if c.name in raw_types and raw_types[c.name] != c.bq_type]
+    incompatible = [c for c in changed if (raw_types[c.name], c.bq_type) not in WIDENING]
+    if incompatible and replacing:
+        log.warning("%s: column types changed (%s); recreating the raw table", stream.name, incompatible[0].name)
         bq.delete_table(table_id(settings, stream.name))
         _create(bq, settings, stream, columns)
         return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
+    if incompatible:
+        raise _incompatible(stream, incompatible[0], raw_types[incompatible[0].name])
+    widened = [(c.name, raw_types[c.name], c.bq_type) for c in changed]
+    if widened:
+        _retype(bq, settings, stream, widened)
+        log.warning(
+            "%s: source widened %s; raw columns altered in place",
+            stream.name,
+            ", ".join(f"{name} ({old} → {new})" for name, old, new in widened),
+        )
 
     new = [c for c in columns if c.name not in raw_types]
     if new:
@@ -153,6 +231,7 @@ def prepare_raw_table(
         columns=[*raw_types, *(c.name for c in new)],
         added=[c.name for c in new],
         dropped=dropped,
+        widened=widened,
     )
 
 

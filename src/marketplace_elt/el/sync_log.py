@@ -1,7 +1,9 @@
 """`raw.el_sync_log`: one row per stream per sync, and the loader's only state.
 
 Columns: sync_id, stream, sync_mode, rows_read, rows_written, cursor_before, cursor_after,
-started_at, finished_at, duration_s, status ('succeeded' | 'failed'), error. The audit marts read it.
+started_at, finished_at, duration_s, status ('succeeded' | 'failed'), error, schema_changes (JSON
+list of what this sync changed in the raw table's schema: columns added, nulled or widened, NULL
+when nothing changed). The audit marts read it.
 
 The state of a stream is the ``cursor_after`` of its last succeeded row. That row is appended
 only after the stream's MERGE has committed, so a sync killed at any point leaves the previous
@@ -35,6 +37,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("duration_s", "FLOAT64", "NULLABLE"),
     ("status", "STRING", "REQUIRED"),
     ("error", "STRING", "NULLABLE"),
+    ("schema_changes", "STRING", "NULLABLE"),
 )
 
 
@@ -54,6 +57,10 @@ class SyncResult:
     duration_s: float
     status: str
     error: str | None = None
+    schema_changes: str | None = None
+    # Not logged: whether rerunning the same sync could succeed (False for a type change only a
+    # full refresh resolves), so an orchestrator does not retry what cannot pass.
+    retryable: bool = True
 
     @property
     def succeeded(self) -> bool:
@@ -79,6 +86,11 @@ class SyncFailed(UserError):
         super().__init__(message)
         self.results = results
 
+    @property
+    def retryable(self) -> bool:
+        """False when no failed stream can succeed by rerunning the same sync."""
+        return any(r.retryable for r in self.results if not r.succeeded)
+
 
 def table_ref(settings: Settings) -> str:
     return f"`{settings.bq_project}.{settings.raw_dataset}.{TABLE}`"
@@ -94,7 +106,19 @@ def ensure_table(bq: bigquery.Client, settings: Settings) -> None:
     table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field="started_at")
     table.clustering_fields = ["stream"]
     table.description = "One row per stream per extract-load sync; the last succeeded cursor_after is the state."
-    bq.create_table(table, exists_ok=True)
+    existing = bq.create_table(table, exists_ok=True)
+    if existing.schema and len(existing.schema) < len(COLUMNS):  # a log written by an older version
+        from marketplace_elt.el.raw_tables import add_columns
+
+        have = {f.name for f in existing.schema}
+        missing = [bigquery.SchemaField(n, t) for n, t, _ in COLUMNS if n not in have]
+        try:
+            add_columns(bq, settings, TABLE, missing)
+        except Exception:
+            # Stream tasks of one run start together: another one may have just added them.
+            now = {f.name for f in bq.get_table(existing.reference).schema}
+            if any(f.name not in now for f in missing):
+                raise
 
 
 def saved_cursors(bq: bigquery.Client, settings: Settings) -> dict[str, str | None]:

@@ -17,10 +17,22 @@ log = logging.getLogger(__name__)
 
 
 def extract_load_stream(stream: str) -> dict[str, Any]:
-    """Sync one stream with the embedded loader; returns its sync record (shown as XCom)."""
-    from marketplace_elt.el import sync
+    """Sync one stream with the embedded loader; returns its sync record (shown as XCom).
 
-    (result,) = sync(get_settings(), streams=[stream])
+    A failure no rerun can fix (a source type change that needs a full refresh) fails the task
+    without its retries, with the loader's one-line instruction as the reason.
+    """
+    from marketplace_elt.el import sync
+    from marketplace_elt.el.sync_log import SyncFailed
+
+    try:
+        (result,) = sync(get_settings(), streams=[stream])
+    except SyncFailed as exc:
+        if exc.retryable:
+            raise
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from None
     return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
 
 

@@ -1,9 +1,9 @@
 """Source schema drift, in plain words: what the `source_schema_changes` dbt test found in raw.
 
-Extract-load records a column added or dropped at the source in `_airbyte_meta.changes` (reason
-SOURCE_SCHEMA_CHANGE). The dbt test (severity warn) returns one row per changed column; this module
-runs it and turns its rows into log lines, so drift shows in the raw gate's task log without
-stopping the pipeline.
+Extract-load records a column added, dropped or widened at the source in `_airbyte_meta.changes`
+(reason SOURCE_SCHEMA_CHANGE). The dbt test (severity warn) returns one row per changed column;
+this module runs it and turns its rows into log lines, so drift shows in the raw gate's task log
+without stopping the pipeline.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ TEST_NAME = "source_schema_changes"
 
 def describe(table: str, row: dict[str, Any]) -> str:
     """One changed column as a sentence an on-call engineer can act on."""
-    what = {"ADDED": "was added at the source", "NULLED": "was dropped at the source (NULL from now on)"}
+    what = {
+        "ADDED": "was added at the source",
+        "NULLED": "was dropped at the source (NULL from now on)",
+        "WIDENED": "changed type at the source (a widening: raw column altered in place)",
+    }
     change = str(row.get("change"))
     return (
         f"{table}.{row.get('column_name')} {what.get(change, change)}: "
