@@ -102,6 +102,20 @@ CREATE TABLE IF NOT EXISTS payments (
     event_timestamp      timestamptz NOT NULL
 );
 
+-- One row per parcel of an order: an order ships as one parcel, sometimes split into two.
+CREATE TABLE IF NOT EXISTS shipments (
+    id               uuid PRIMARY KEY,
+    order_id         uuid NOT NULL REFERENCES orders (id),
+    carrier          varchar(50) NOT NULL,
+    tracking_number  varchar(64) NOT NULL,
+    status           varchar(20) NOT NULL CHECK (status IN (
+                         'label_created', 'in_transit', 'delivered', 'returned', 'lost')),
+    shipped_at       timestamptz,
+    delivered_at     timestamptz,
+    created_at       timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL
+);
+
 -- reviews.product_id / reviewer_id carry no foreign key in the source (reviews are written by a
 -- separate service), so orphans are possible and the pipeline must detect them.
 CREATE TABLE IF NOT EXISTS reviews (
@@ -149,6 +163,8 @@ CREATE INDEX IF NOT EXISTS users_updated_at_idx ON users (updated_at);
 CREATE INDEX IF NOT EXISTS products_updated_at_idx ON products (updated_at);
 CREATE INDEX IF NOT EXISTS orders_updated_at_idx ON orders (updated_at);
 CREATE INDEX IF NOT EXISTS reviews_updated_at_idx ON reviews (updated_at);
+CREATE INDEX IF NOT EXISTS shipments_updated_at_idx ON shipments (updated_at);
+CREATE INDEX IF NOT EXISTS shipments_order_id_idx ON shipments (order_id);
 CREATE INDEX IF NOT EXISTS order_items_created_at_idx ON order_items (created_at);
 CREATE INDEX IF NOT EXISTS payments_created_at_idx ON payments (created_at);
 CREATE INDEX IF NOT EXISTS seller_tier_history_user_idx ON seller_tier_history (user_id, effective_from);
@@ -176,3 +192,8 @@ COMMENT ON COLUMN reviews.product_id IS 'No foreign key: reviews come from a sep
 COMMENT ON COLUMN reviews.reviewer_id IS 'No foreign key: reviews come from a separate service.';
 COMMENT ON COLUMN event_log.entity_id IS
     'Id of the users / products / orders row named by entity_type; no foreign key.';
+COMMENT ON TABLE shipments IS
+    'One row per parcel, written by the fulfilment service: created with the label when the order '
+    'goes into processing, updated when the carrier picks it up (shipped_at), delivers it '
+    '(delivered_at), or it comes back (returned) or is declared lost. carrier and tracking_number '
+    'are copied from carrier feeds as received (casing and spacing vary).';

@@ -3,56 +3,25 @@
 # (EL_BACKEND=airbyte, AIRBYTE_CONNECTION_ID = output `airbyte_connection_id`), so the connection
 # itself has no schedule.
 locals {
-  # The stream catalog, mirrored from airbyte/catalog.json (tests/deploy/test_terraform.py fails if
-  # they drift). The catalog's look-back windows (order_items, payments, event_log) are a feature of
-  # the embedded loader; Airbyte's cursor reads from the saved state instead.
+  # The stream catalog: one declaration per stream in airbyte/streams/<stream>.yml, the same files
+  # the embedded loader and `marketplace-elt el airbyte apply` read (_catalog.yml holds the shared
+  # settings). The catalog's look-back windows are a feature of the embedded loader; Airbyte's
+  # cursor reads from the saved state instead.
+  stream_dir      = "${path.module}/../streams"
+  catalog_options = yamldecode(file("${local.stream_dir}/_catalog.yml"))
+  stream_declarations = {
+    for file_name in fileset(local.stream_dir, "*.yml") :
+    trimsuffix(file_name, ".yml") => yamldecode(file("${local.stream_dir}/${file_name}"))
+    if file_name != "_catalog.yml"
+  }
   streams = {
-    users = {
-      sync_mode    = "incremental_deduped_history"
-      cursor_field = ["updated_at"]
-      primary_key  = ["id"]
-    }
-    products = {
-      sync_mode    = "incremental_deduped_history"
-      cursor_field = ["updated_at"]
-      primary_key  = ["id"]
-    }
-    orders = {
-      sync_mode    = "incremental_deduped_history"
-      cursor_field = ["updated_at"]
-      primary_key  = ["id"]
-    }
-    reviews = {
-      sync_mode    = "incremental_deduped_history"
-      cursor_field = ["updated_at"]
-      primary_key  = ["id"]
-    }
-    order_items = {
-      sync_mode    = "incremental_append"
-      cursor_field = ["created_at"]
-      primary_key  = ["id"]
-    }
-    payments = {
-      sync_mode    = "incremental_append"
-      cursor_field = ["created_at"]
-      primary_key  = ["id"]
-    }
-    event_log = {
-      sync_mode    = "incremental_append"
-      cursor_field = ["id"]
-      primary_key  = ["id"]
-    }
-    categories = {
-      sync_mode    = "full_refresh_overwrite"
-      cursor_field = null
-      primary_key  = ["id"]
-    }
-    seller_tier_history = {
-      sync_mode    = "full_refresh_overwrite"
-      cursor_field = null
-      primary_key  = ["id"]
+    for name, stream in local.stream_declarations : name => {
+      sync_mode    = stream.sync_mode
+      cursor_field = try([stream.cursor_field], null) # full-refresh streams have no cursor
+      primary_key  = stream.primary_key
     }
   }
+  source_schema = try(local.catalog_options.source_schema, "public")
 
   # Connector definitions of Airbyte's catalog: source-postgres and destination-bigquery.
   source_postgres_definition_id      = "decd338e-5647-4c0b-adf4-da0e75f5a750"
@@ -73,7 +42,7 @@ resource "airbyte_source" "marketplace_postgres" {
     host     = var.source_host
     port     = var.source_port
     database = var.source_database
-    schemas  = ["public"]
+    schemas  = [local.source_schema]
     username = var.source_username
     password = var.source_password
     ssl_mode = { mode = var.source_ssl_mode }

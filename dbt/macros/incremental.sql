@@ -25,3 +25,23 @@
         interval {{ var('lookback_days') | int }} day
     )
 {%- endmacro %}
+
+{#
+    The orders an incremental fact recomputes: every order_id loaded into any of `models` since
+    incremental_window_start(). `models` maps a model name to its load-timestamp column, e.g.
+    {'stg_marketplace__orders': 'extracted_at', 'stg_marketplace__payments': 'last_delivery_extracted_at'}.
+    Returns a select to put in a CTE. The models are also listed as `-- depends_on` refs in the fact
+    (refs inside is_incremental() blocks are not seen at parse time). Use only inside
+    `{% if is_incremental() %}`.
+#}
+{% macro orders_loaded_in_window(models) -%}
+    {%- for model, loaded_at in models.items() %}
+    select order_id
+    from {{ ref(model) }}
+    where {{ loaded_at }} >= {{ incremental_window_start() }}
+    {%- if not loop.last %}
+
+    union distinct
+    {% endif %}
+    {%- endfor %}
+{%- endmacro %}

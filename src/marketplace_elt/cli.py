@@ -24,6 +24,10 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("marketplace_elt.services.cli", "services: start/stop the embedded PostgreSQL and BigQuery emulator"),
     ("marketplace_sim.cli", "source: create, seed and advance the marketplace source database"),
     ("marketplace_elt.el.cli", "el: extract-load source tables into the raw dataset"),
+    (
+        "marketplace_elt.el.catalog_cli",
+        "catalog: the stream catalog (airbyte/streams) and the dbt macro generated from it",
+    ),
     ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
     ("marketplace_elt.publish.cli", "marts: publish the audited marts, roll back, compare with a full refresh"),

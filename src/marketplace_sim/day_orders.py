@@ -12,6 +12,7 @@ from marketplace_sim import fetch as f
 from marketplace_sim.clock import HISTORY_DAYS, from_micros
 from marketplace_sim.columns import MICROS_PER_DAY, MICROS_PER_HOUR, NEVER, IntArray
 from marketplace_sim.day import EARLIEST, Day, Participants, fixed_width, index_sql, update, within
+from marketplace_sim.day_shipments import simulate_shipments
 from marketplace_sim.events import order_events
 from marketplace_sim.faults import choose
 from marketplace_sim.history import ORDER_GROWTH, ORDERS_PER_SCALE
@@ -180,7 +181,7 @@ def _refunds_on_stored_charges(day: Day, rng: np.random.Generator, payments: Pay
 
 def simulate_orders(day: Day, participants: Participants) -> None:
     """Apply the day's planned order events, place new (and late-arriving) orders, write their
-    items, payments, events and reviews, and keep the lifecycle plans up to date."""
+    items, payments, shipments, events and reviews, and keep the lifecycle plans up to date."""
     rng, fault_rng = day.rng(5), day.rng(6)
     low, high = day.low, day.high
     due = _due_plans(day)
@@ -257,6 +258,7 @@ def simulate_orders(day: Day, participants: Participants) -> None:
     payments = add_replays(rng, payments, day.rates["duplicate_payment_webhook"], high, day.manifest)
     day.insert("payments", payments_frame(payments))
     day.note("payments", "webhook_replays", len(payments) - before_replays)
+    simulate_shipments(day, due, fresh, inserted)
 
     day.events.append(order_events(due, low, high))
     day.events.append(order_events(fresh, EARLIEST, high, floor=inserted))

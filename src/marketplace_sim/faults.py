@@ -126,6 +126,29 @@ FAULTS: tuple[Fault, ...] = (
         "event_log rows whose event_timestamp is earlier than that of some row with a smaller id "
         "(they were received after a later event)",
     ),
+    Fault(
+        "shipment_carrier_name_variant",
+        "shipments",
+        0.02,
+        "new shipments",
+        "shipments whose carrier is none of the carrier names as written (UPS, FedEx, DHL, USPS, DPD, "
+        "Royal Mail) but is one of them once trimmed and compared without case",
+    ),
+    Fault(
+        "shipment_tracking_number_unformatted",
+        "shipments",
+        0.01,
+        "new shipments",
+        "shipments whose tracking_number has lower-case letters or spaces (carriers issue them in upper "
+        "case without spaces)",
+    ),
+    Fault(
+        "shipment_delivered_before_shipped",
+        "shipments",
+        0.002,
+        "parcels delivered (at seed / in the day)",
+        "shipments whose delivered_at is earlier than shipped_at (a carrier clock error)",
+    ),
     Fault("orphan_review_product", "reviews", 0.005, "reviews", "reviews whose product_id matches no products row"),
     Fault("orphan_review_reviewer", "reviews", 0.005, "reviews", "reviews whose reviewer_id matches no users row"),
     Fault(

@@ -46,6 +46,7 @@ from marketplace_sim.people import (
 from marketplace_sim.pgbinary import Frame
 from marketplace_sim.reference import COUNTRY_CODES, COUNTRY_CURRENCY, CURRENCY_CODES, UNKNOWN_CURRENCY_CODES
 from marketplace_sim.reviews import generate_reviews, reviews_frame
+from marketplace_sim.shipments import new_shipments, shipments_frame
 from marketplace_sim.tables import META_SCHEMA
 
 USERS_PER_SCALE = 2_500
@@ -58,6 +59,7 @@ EARLIEST_US = np.iinfo(np.int64).min
 # independent random streams per concern, so changing one never shifts another
 STREAM_USERS, STREAM_TIERS, STREAM_PRODUCTS, STREAM_ORDERS = 1, 2, 3, 4
 STREAM_PAYMENTS, STREAM_REVIEWS, STREAM_EVENTS, STREAM_FAULTS, STREAM_PRODUCT_FAULTS = 5, 6, 7, 8, 9
+STREAM_SHIPMENTS = 10
 
 
 Loadable = tuple[str, str, Frame]  # (schema, table, rows)
@@ -197,6 +199,12 @@ def frames(
     payments = add_replays(rng, payments, rates["duplicate_payment_webhook"], now, manifest)
     yield "public", "payments", payments_frame(payments)
     del payments
+
+    # parcels of every order that reached processing (labels, then carrier scans)
+    labelled = np.flatnonzero(plans.processing <= now)
+    shipments = new_shipments(_rng(seed, STREAM_SHIPMENTS), plans, labelled, now, rates, manifest)
+    yield "public", "shipments", shipments_frame(shipments)
+    del shipments
 
     rng = _rng(seed, STREAM_REVIEWS)
     reviews = generate_reviews(rng, plans, EARLIEST_US, now, SIM_START_US, catalog.id, pool.id, dict(rates), manifest)

@@ -1,26 +1,26 @@
-"""The nine source tables, in load order (every table after the tables it references)."""
+"""The source tables, in load order (every table after the tables it references).
+
+Both lists come from the stream catalog (airbyte/streams/*.yml): the simulated source has exactly
+the tables extract-load syncs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from marketplace_elt.el.catalog import load_catalog
 from marketplace_elt.settings import PROJECT_ROOT
 
-TABLES: tuple[str, ...] = (
-    "users",
-    "categories",
-    "seller_tier_history",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "reviews",
-    "event_log",
-)
+TABLES: tuple[str, ...] = tuple(load_catalog().names)
 
-# Tables with a generated (serial / bigserial) id: the generator writes explicit ids and then moves
-# the sequence past them, so reseeding with the same seed reproduces the same ids.
-SERIAL_IDS: tuple[str, ...] = ("categories", "seller_tier_history", "event_log")
+# Tables with a generated (serial / bigserial) id, i.e. an integer primary key: the generator writes
+# explicit ids and then moves the sequence past them, so reseeding with the same seed reproduces the
+# same ids.
+SERIAL_IDS: tuple[str, ...] = tuple(
+    s.name
+    for s in load_catalog().streams
+    if len(s.primary_key) == 1 and s.column(s.primary_key[0]).source_type in ("int2", "int4", "int8")
+)
 
 # Schema that holds the simulator's own bookkeeping (clock, fault manifest, planned order
 # lifecycles). Extract-load reads only the `public` schema and the replication role cannot see it.

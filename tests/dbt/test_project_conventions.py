@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from marketplace_elt.el.catalog import load_catalog
 from tests.dbt.conftest import DBT_DIR, ParsedProject, run_parse
 
 MART_FOLDERS = {"finance", "core", "marketing", "audit"}
-SOURCE_TABLES = {
-    "users", "categories", "products", "orders", "order_items", "payments", "reviews",
-    "seller_tier_history", "event_log", "el_sync_log",
-}  # fmt: skip
+# the catalog's streams, plus the loader's own sync log
+SOURCE_TABLES = {*load_catalog().names, "el_sync_log"}
 REQUIRED_MODELS = {
     "fct_orders", "fct_daily_sales", "dim_users", "dim_products", "fct_seller_performance",
     "fct_payment_reconciliation", "fct_customer_cohorts", "mart_audit_daily", "mart_audit_rolling",

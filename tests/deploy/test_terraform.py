@@ -1,22 +1,23 @@
-"""Terraform in airbyte/terraform/: formatting, the Airbyte stream list against airbyte/catalog.json,
-and least-privilege IAM. Providers cannot be downloaded here, so the configuration is read as text
-(`terraform validate` is documented in docs/deployment.md)."""
+"""Terraform in airbyte/terraform/: formatting, the Airbyte stream list read from the stream catalog
+(airbyte/streams/*.yml), and least-privilege IAM. Providers cannot be downloaded here, so the
+configuration is read as text (`terraform validate` is documented in docs/deployment.md)."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+import yaml
+
+from marketplace_elt.el.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_DIR = ROOT / "airbyte" / "terraform"
-CATALOG = ROOT / "airbyte" / "catalog.json"
+STREAMS_DIR = ROOT / "airbyte" / "streams"
 WRITE_ROLES = {
     "roles/bigquery.dataEditor",
     "roles/bigquery.dataOwner",
@@ -81,25 +82,23 @@ def attribute(body: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def stream_locals() -> dict[str, dict[str, Any]]:
-    """The `streams` map of the locals block, as {name: {sync_mode, cursor_field, primary_key}}."""
-    locals_bodies = [b.body for b in top_level_blocks() if b.kind == "locals"]
-    with_streams = [body for body in locals_bodies if re.search(r"^\s*streams\s*=\s*\{", body, re.MULTILINE)]
-    assert len(with_streams) == 1, "keep the stream list in exactly one locals block"
-    body = with_streams[0]
-    start = re.search(r"^\s*streams\s*=\s*\{", body, re.MULTILINE)
-    assert start
-    streams_body = body[start.end() : _closing_brace(body, start.end() - 1)]
-    entry = re.compile(r"^\s*(\w+)\s*=\s*\{(.*?)^\s*\}", re.MULTILINE | re.DOTALL)
-    streams: dict[str, dict[str, Any]] = {}
-    for match in entry.finditer(streams_body):
-        fields_ = {}
-        for key in ("sync_mode", "cursor_field", "primary_key"):
-            value = attribute(match.group(2), key)
-            assert value is not None, f"stream {match.group(1)}: {key} missing"
-            fields_[key] = json.loads(value)  # HCL string/list/null literals are JSON here
-        streams[match.group(1)] = fields_
-    return streams
+def locals_attributes() -> dict[str, str]:
+    """Every attribute of the locals blocks as ``name -> expression text`` (multi-line values whole)."""
+    out: dict[str, str] = {}
+    for body in (b.body for b in top_level_blocks() if b.kind == "locals"):
+        for match in re.finditer(r"^  (\w+)\s*=\s*", body, re.MULTILINE):
+            value_start = match.end()
+            if body[value_start] == "{":
+                value = body[value_start : _closing_brace(body, value_start) + 1]
+            else:
+                value = body[value_start : body.index("\n", value_start)]
+            out[match.group(1)] = value.strip()
+    return out
+
+
+def _squash(text: str) -> str:
+    text = re.sub(r"#[^\n]*", "", text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 # --- tests --------------------------------------------------------------------------------------
@@ -118,19 +117,48 @@ def test_terraform_files_are_formatted() -> None:
     assert result.returncode == 0, f"run `terraform fmt -recursive airbyte/terraform`:\n{result.stdout}"
 
 
-def test_every_catalog_stream_is_configured_in_the_airbyte_connection() -> None:
-    if not CATALOG.exists():
-        pytest.skip("airbyte/catalog.json is not in this checkout")
-    catalog = {s["name"]: s for s in json.loads(CATALOG.read_text())["streams"]}
-    streams = stream_locals()
-    assert set(streams) == set(catalog), "the Terraform stream list and airbyte/catalog.json differ"
-    for name, spec in catalog.items():
-        configured = streams[name]
-        assert configured["sync_mode"] == spec["sync_mode"], f"{name}: sync mode"
-        cursor = spec.get("cursor_field")
-        assert configured["cursor_field"] == ([cursor] if cursor else None), f"{name}: cursor field"
-        assert configured["primary_key"] == spec["primary_key"], f"{name}: primary key"
+def test_the_stream_list_is_read_from_the_catalog_files() -> None:
+    """The locals decode every airbyte/streams/*.yml but _catalog.yml: no copy of the list to keep in step."""
+    attrs = locals_attributes()
+    stream_dir = attrs["stream_dir"].strip('"').replace("${path.module}", str(TF_DIR))
+    assert Path(stream_dir).resolve() == STREAMS_DIR.resolve()
+    assert _squash(attrs["stream_declarations"]) == _squash(
+        """{ for file_name in fileset(local.stream_dir, "*.yml") :
+        trimsuffix(file_name, ".yml") => yamldecode(file("${local.stream_dir}/${file_name}"))
+        if file_name != "_catalog.yml" }"""
+    )
+    assert _squash(attrs["streams"]) == _squash(
+        """{ for name, stream in local.stream_declarations : name => {
+        sync_mode = stream.sync_mode
+        cursor_field = try([stream.cursor_field], null)
+        primary_key = stream.primary_key } }"""
+    )
+    assert attrs["catalog_options"] == 'yamldecode(file("${local.stream_dir}/_catalog.yml"))'
+    (source,) = resources("airbyte_source").values()
+    assert attribute(source, "schemas") == "[local.source_schema]"
 
+    # What that expression evaluates to, file by file, is what the platform's catalog loader reads.
+    declared = {
+        p.stem: yaml.safe_load(p.read_text()) for p in sorted(STREAMS_DIR.glob("*.yml")) if p.name != "_catalog.yml"
+    }
+    catalog = load_catalog()
+    assert set(declared) == set(catalog.names)
+    for stream in catalog.streams:
+        spec = declared[stream.name]
+        assert spec["sync_mode"] == stream.sync_mode, stream.name
+        assert spec.get("cursor_field") == stream.cursor_field, stream.name
+        assert tuple(spec["primary_key"]) == stream.primary_key, stream.name
+
+
+def test_no_stream_name_is_written_in_terraform() -> None:
+    names = load_catalog().names
+    for path in sorted(TF_DIR.glob("*.tf")):
+        text = _squash(path.read_text())
+        found = [n for n in names if re.search(rf'"{n}"|\b{n}\s*=\s*\{{', text)]
+        assert not found, f"{path.name} names streams {found}: read them from local.streams"
+
+
+def test_the_connection_streams_are_built_from_local_streams() -> None:
     (connection,) = resources("airbyte_connection").values()
     loop = re.search(r"for\s+(\w+)\s*,\s*(\w+)\s+in\s+local\.streams\s*:\s*\{(.*?)\}", connection, re.DOTALL)
     assert loop, "the connection's configurations.streams must be built from local.streams"

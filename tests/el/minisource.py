@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import psycopg
 
+from marketplace_elt.el.catalog import load_catalog
+
 U1 = "00000000-0000-4000-8000-000000000001"
 U2 = "00000000-0000-4000-8000-000000000002"
 P1 = "00000000-0000-4000-8000-0000000000a1"
@@ -19,6 +21,7 @@ I1 = "00000000-0000-4000-8000-0000000000c1"
 PAY1 = "00000000-0000-4000-8000-0000000000d1"
 PAY2 = "00000000-0000-4000-8000-0000000000d2"
 R1 = "00000000-0000-4000-8000-0000000000e1"
+S1 = "00000000-0000-4000-8000-0000000000f1"
 
 ROWS = f"""
 INSERT INTO users (id, email, username, user_type, first_name, last_name, country_code, seller_tier, seller_rating,
@@ -63,6 +66,11 @@ INSERT INTO payments (id, order_id, payment_provider, payment_provider_id, amoun
   ('{PAY2}', '{O1}', 'stripe', 'ch_1', 1084.99, 108.50, 976.49, 'CHF', 'completed',
    '2026-10-04 08:01:20+00', '2026-10-04 08:01:05+00', 'evt_1', '2026-10-04 08:01:00+00');
 
+INSERT INTO shipments (id, order_id, carrier, tracking_number, status, shipped_at, delivered_at, created_at,
+                       updated_at) VALUES
+  ('{S1}', '{O1}', ' DHL Express', '1Z 999-AA', 'delivered', '2026-10-05 07:45:00.000001+00',
+   '2026-10-06 07:59:59+00', '2026-10-04 09:00:00+00', '2026-10-06 08:00:00+00');
+
 INSERT INTO reviews (id, product_id, order_item_id, reviewer_id, rating, title, body, is_verified_purchase,
                      helpful_votes, status, moderated_at, created_at, updated_at) VALUES
   ('{R1}', '{P1}', '{I1}', '{U2}', 5, 'Great', 'Line one
@@ -80,17 +88,7 @@ INSERT INTO event_log (event_type, entity_type, entity_id, event_data, event_tim
   ('order.placed', 'order', '{O2}', NULL, '2026-10-07 08:00:00+00', '2026-10-07 08:00:01+00', false);
 """
 
-TABLES = (
-    "users",
-    "categories",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "reviews",
-    "seller_tier_history",
-    "event_log",
-)
+TABLES = tuple(load_catalog().names)
 
 
 def populate(conn: psycopg.Connection) -> None:

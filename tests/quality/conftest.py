@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from marketplace_elt.el.catalog import load_catalog
+
 Schema = list[tuple[str, str]]
 MakeTable = Callable[[str, str, Schema, list[dict[str, Any]]], str]
 
@@ -49,17 +51,7 @@ SOURCE_ROWS: dict[str, list[str]] = {
         "'USD', 'failed', now(), NULL, 'evt-2', now())",
     ],
 }
-SOURCE_TABLES = (
-    "users",
-    "categories",
-    "products",
-    "orders",
-    "order_items",
-    "payments",
-    "reviews",
-    "seller_tier_history",
-    "event_log",
-)
+SOURCE_TABLES = tuple(load_catalog().names)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The raw gate with the packaged config: raw contract columns and row counts vs the source."""
+"""The raw gate with the packaged config: the declared raw contract, row counts vs the source, and the
+money rule on completed payments."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from marketplace_elt.el.catalog import parse_catalog
 from marketplace_elt.errors import UserError
-from marketplace_elt.quality import GateFailed, freshness_outcomes, run_gate
+from marketplace_elt.quality import GateFailed, freshness_outcomes, load_config, run_gate
+from marketplace_elt.settings import PROJECT_ROOT
 
 from .conftest import MakeTable, Schema, raw_rows
 
@@ -106,3 +110,61 @@ def test_dbt_freshness_joins_the_raw_verdict(
 def test_missing_freshness_artifact_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="run `dbt source freshness`"):
         freshness_outcomes(tmp_path / "sources.json")
+
+
+def _payments(good_raw: dict[str, Schema], amounts: list[tuple[str, float | None]]) -> list[dict[str, Any]]:
+    rows = raw_rows(len(amounts))
+    for row, (status, amount) in zip(rows, amounts, strict=True):
+        row.update({"status": status, "amount": None if amount is None else str(amount)})
+    return rows
+
+
+def test_completed_payments_without_a_valid_amount_fail_the_raw_gate_above_one_percent(
+    source_db: Any, good_raw: dict[str, Schema], make_table: MakeTable
+) -> None:
+    # 1 completed payment without amount out of 100 completed: 1 %, at the threshold; refunds are
+    # negative by design and failed attempts may have no amount, so neither counts
+    fine = [("completed", 10.0)] * 99 + [("completed", None), ("refunded", -10.0), ("failed", None)]
+    make_table("raw", "payments", good_raw["payments"], _payments(good_raw, fine))
+    result = run_gate(source_db, "raw", "test-raw-money-pass", build_docs=False)
+    money = next(r for r in result.results if r.expectation == "completed_amount_missing_or_negative_pct")
+    assert result.success and money.observed_value == 1.0
+
+    bad = [("completed", 10.0)] * 98 + [("completed", None), ("completed", -3.5)]
+    make_table("raw", "payments", good_raw["payments"], _payments(good_raw, bad))
+    with pytest.raises(GateFailed) as failed:
+        run_gate(source_db, "raw", "test-raw-money-fail", build_docs=False)
+    (failure,) = failed.value.result.failures
+    assert failure.line == (
+        "FAIL raw payments: completed payments in raw with amount NULL or < 0, in % of completed payments "
+        "-- observed 2, expected <= 1"
+    )
+
+
+def test_declared_types_are_the_raw_contract(source_db: Any, good_raw: dict[str, Schema]) -> None:
+    """A declaration that says users.is_active is an integer makes the (boolean) raw column wrong."""
+    streams = PROJECT_ROOT / "airbyte" / "streams"
+    declarations = {p.stem: yaml.safe_load(p.read_text()) for p in streams.glob("*.yml") if p.name != "_catalog.yml"}
+    declarations["users"]["columns"]["is_active"] = "int4"
+    config = load_config(catalog=parse_catalog(declarations))
+    with pytest.raises(GateFailed) as failed:
+        run_gate(source_db, "raw", "test-raw-declared", config=config, build_docs=False)
+    (failure,) = failed.value.result.failures
+    assert (failure.table, failure.expectation) == ("users", "raw_contract")
+    assert failure.observed == "1 (is_active is BOOL (expected INT64))"
+
+
+def test_a_source_column_missing_from_raw_fails_even_before_it_is_declared(
+    source_db: Any, good_raw: dict[str, Schema]
+) -> None:
+    import psycopg
+
+    with psycopg.connect(source_db.source_admin_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE categories ADD COLUMN icon_url text")
+        try:
+            result = run_gate(source_db, "raw", "test-raw-drift", build_docs=False, raise_on_failure=False)
+        finally:
+            conn.execute("ALTER TABLE categories DROP COLUMN icon_url")
+    (failure,) = result.failures
+    assert (failure.table, failure.expectation) == ("categories", "raw_contract")
+    assert failure.observed == "1 (missing icon_url)"

@@ -16,7 +16,7 @@ from marketplace_elt.cli import main
 from marketplace_elt.quality import GateFailed, build_data_docs, result_path, run_gate
 from tests.isolation import settings_env
 
-from .conftest import AUDIT, FCT_ORDERS, GOOD_AUDIT, MakeTable, audit_row
+from .conftest import AUDIT, GOOD_AUDIT, MakeTable, audit_row
 
 RUN_ID = "scheduled__2026-01-02T00:00:00+00:00"
 
@@ -30,7 +30,7 @@ def _results_rows(settings: Any, bq: Any, run_id: str) -> list[dict[str, Any]]:
 def test_result_is_stored_as_file_and_bigquery_rows_and_logged(
     services: Any, bq: Any, good_marts: None, make_table: MakeTable, caplog: pytest.LogCaptureFixture
 ) -> None:
-    make_table("marts", "mart_audit_daily", AUDIT, [*GOOD_AUDIT, audit_row("2026-01-02", "users", 10, 0, rate=1.5)])
+    make_table("marts", "mart_audit_daily", AUDIT, [*GOOD_AUDIT, audit_row("2026-01-03", "payments", 200, 20)])
     with caplog.at_level(logging.INFO, logger="marketplace_elt.quality"), pytest.raises(GateFailed):
         run_gate(services, "marts", RUN_ID)
 
@@ -40,7 +40,7 @@ def test_result_is_stored_as_file_and_bigquery_rows_and_logged(
     assert stored["run_id"] == RUN_ID and stored["layer"] == "marts" and stored["success"] is False
     failing = [r for r in stored["results"] if not r["success"]]
     assert [(r["table"], r["expectation"], r["observed_value"]) for r in failing] == [
-        ("mart_audit_daily", "between:error_rate", 1.0)
+        ("mart_audit_daily", "invalid_payments_pct", 10.0)
     ]
 
     rows = _results_rows(services, bq, RUN_ID)
@@ -48,9 +48,9 @@ def test_result_is_stored_as_file_and_bigquery_rows_and_logged(
     assert {r["layer"] for r in rows} == {"marts"}
     bad = [r for r in rows if not r["success"]]
     assert [(r["table"], r["expectation"], r["threshold"]) for r in bad] == [
-        ("mart_audit_daily", "between:error_rate", "<= 0")
+        ("mart_audit_daily", "invalid_payments_pct", "<= 5")
     ]
-    assert bad[0]["observed"] == "1 (min 0.0, max 1.5)" and bad[0]["checked_at"] is not None
+    assert bad[0]["observed"] == "10" and bad[0]["checked_at"] is not None
 
     # one plain line per expectation in the log, failures at ERROR
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(("PASS ", "FAIL "))]
@@ -127,17 +127,10 @@ def test_cli_run_and_docs(
     out = capsys.readouterr().out
     assert "quality gate marts passed" in out and "marts.json" in out
 
-    make_table(
-        "marts",
-        "fct_orders",
-        FCT_ORDERS,
-        [
-            {"order_id": "o1", "buyer_id": "nobody", "gmv_usd": "1"},
-        ],
-    )
+    make_table("marts", "mart_audit_daily", AUDIT, [*GOOD_AUDIT, audit_row("2026-01-03", "payments", 200, 20)])
     assert main(["gates", "run", "--layer", "marts", "--run-id", "test-cli-fail"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL marts fct_orders: buyer_id values missing from marts.dim_users.user_id" in out
+    assert "FAIL marts mart_audit_daily: invalid payments in the latest payments load" in out
 
     assert main(["gates", "docs"]) == 0
     assert capsys.readouterr().out.strip().endswith("gx/data_docs/index.html")

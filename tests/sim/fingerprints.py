@@ -19,6 +19,7 @@ TABLES = (
     "payments",
     "reviews",
     "event_log",
+    "shipments",
 )
 
 

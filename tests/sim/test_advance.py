@@ -11,7 +11,7 @@ import pytest
 from tests.sim.fingerprints import SCALE, SEED, database_hash
 from tests.sim.test_seed import assert_consistent_shape, assert_manifest_matches_data
 
-CURSOR_TABLES = ("users", "products", "orders", "reviews")
+CURSOR_TABLES = ("users", "products", "orders", "reviews", "shipments")
 
 
 def _rows(conn: psycopg.Connection[Any], table: str) -> dict[str, tuple[str, Any]]:
@@ -85,6 +85,8 @@ def test_several_days_keep_the_data_consistent_and_the_manifest_true(
         "orders.status_changed",
         "products.updated",
         "reviews.moderated",
+        "shipments.inserted",
+        "shipments.status_changed",
     ):
         assert report.changes.get(change, 0) > 0, change
     # refunds happen as days pass: a refunded order and its reversal payment
@@ -102,6 +104,36 @@ def test_several_days_keep_the_data_consistent_and_the_manifest_true(
     assert row is not None and row[0] >= report.changes["orders.late_arriving"] * 0.5
     log = owner.execute("SELECT count(DISTINCT day_index) FROM meta.change_log").fetchone()
     assert log is not None and log[0] == 10
+
+
+def test_advance_moves_parcels_with_their_orders(fresh_seed: Any, owner: psycopg.Connection[Any]) -> None:
+    from marketplace_sim import advance
+
+    before = dict(owner.execute("SELECT id::text, status FROM orders").fetchall())
+    parcels = dict(owner.execute("SELECT id::text, status FROM shipments").fetchall())
+    then = _now(owner)
+    advance(fresh_seed, 2)
+    moved = {
+        order: status
+        for order, status in owner.execute("SELECT id::text, status FROM orders").fetchall()
+        if before.get(order) != status and status in ("processing", "shipped", "delivered", "refunded")
+    }
+    assert moved, "no order moved along its lifecycle in two days"
+    expected = {
+        "processing": "label_created",
+        "shipped": "in_transit",
+        "delivered": "delivered",
+        "refunded": "returned",
+    }
+    rows = owner.execute(
+        "SELECT id::text, order_id::text, status, updated_at FROM shipments WHERE order_id = ANY (%s::uuid[])",
+        [list(moved)],
+    ).fetchall()
+    assert {order for _, order, _, _ in rows} == set(moved), "an order that moved on has no parcel"
+    for parcel, order, status, updated in rows:
+        assert status == expected[moved[order]] or (status == "lost" and moved[order] == "delivered"), parcel
+        assert updated > then, f"parcel {parcel} changed without a later updated_at"
+        assert parcels.get(parcel) != status, f"parcel {parcel} did not change with its order"
 
 
 def test_advance_is_deterministic_day_by_day_or_at_once(fresh_seed: Any, owner: psycopg.Connection[Any]) -> None:

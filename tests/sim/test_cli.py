@@ -84,4 +84,4 @@ def test_public_names_are_the_functions() -> None:
 
     for name in ("seed", "advance", "init", "table_counts", "fault_counts"):
         assert callable(getattr(source, name)) and getattr(source, name).__name__ == name
-    assert len(source.TABLES) == 9 and set(source.DEFAULT_FAULT_RATES) == set(source.FAULT_NAMES)
+    assert len(source.TABLES) == 10 and set(source.DEFAULT_FAULT_RATES) == set(source.FAULT_NAMES)

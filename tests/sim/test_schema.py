@@ -144,6 +144,17 @@ SPEC: dict[str, dict[str, Any]] = {
         "change_reason": TEXTLIKE,
         "created_at": TS,
     },
+    "shipments": {
+        "id": "uuid",
+        "order_id": "uuid",
+        "carrier": TEXTLIKE,
+        "tracking_number": TEXTLIKE,
+        "status": TEXTLIKE,
+        "shipped_at": TS,
+        "delivered_at": TS,
+        "created_at": TS,
+        "updated_at": TS,
+    },
     "event_log": {
         "id": "bigint",
         "event_type": TEXTLIKE,
@@ -157,8 +168,17 @@ SPEC: dict[str, dict[str, Any]] = {
 }
 
 # columns the specification says are NOT NULL / nullable
-NOT_NULL = {("users", "email"), ("users", "username"), ("seller_tier_history", "effective_from")}
+NOT_NULL = {
+    ("users", "email"),
+    ("users", "username"),
+    ("seller_tier_history", "effective_from"),
+    ("shipments", "order_id"),
+    ("shipments", "created_at"),
+    ("shipments", "updated_at"),
+}
 NULLABLE = {
+    ("shipments", "shipped_at"),
+    ("shipments", "delivered_at"),
     ("users", "country_code"),
     ("users", "seller_tier"),
     ("users", "deleted_at"),
@@ -177,6 +197,7 @@ FOREIGN_KEYS = {
     ("order_items", "seller_id", "users"),
     ("payments", "order_id", "orders"),
     ("seller_tier_history", "user_id", "users"),
+    ("shipments", "order_id", "orders"),
 }
 UNIQUE = {("users", "email"), ("categories", "slug"), ("orders", "order_number")}
 ALLOWED = {
@@ -186,6 +207,7 @@ ALLOWED = {
     ("orders", "status"): {"pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded"},
     ("payments", "status"): {"pending", "processing", "completed", "failed", "refunded", "disputed"},
     ("reviews", "status"): {"pending", "approved", "rejected", "flagged"},
+    ("shipments", "status"): {"label_created", "in_transit", "delivered", "returned", "lost"},
 }
 
 

@@ -11,6 +11,9 @@ from tests.sim.fingerprints import SCALE, SEED, TABLES, database_hash
 
 # Currencies the marketplace trades in (spec: "USD, EUR, GBP, CAD, JPY, ..."); anything else is unknown.
 TRADED = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD", "CHF", "MXN")
+# Carriers as they write their own names (spec of the shipments table).
+CARRIERS = ("UPS", "FedEx", "DHL", "USPS", "DPD", "Royal Mail")
+QUERY_PARAMS = {"traded": list(TRADED), "carriers": list(CARRIERS), "folded": [c.lower() for c in CARRIERS]}
 
 # Payments that are the first delivery of their provider event (replays are counted apart).
 FIRST_DELIVERIES = """
@@ -56,6 +59,11 @@ FAULT_QUERIES: dict[str, str] = {
                 ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS late
             FROM event_log
         ) e WHERE late""",
+    "shipment_carrier_name_variant": """
+        SELECT id::text FROM shipments
+        WHERE carrier <> ALL (%(carriers)s) AND lower(trim(carrier)) = ANY (%(folded)s)""",
+    "shipment_tracking_number_unformatted": "SELECT id::text FROM shipments WHERE tracking_number ~ '[a-z ]'",
+    "shipment_delivered_before_shipped": "SELECT id::text FROM shipments WHERE delivered_at < shipped_at",
     "orphan_review_product": """
         SELECT r.id::text FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.id = r.product_id)""",
     "orphan_review_reviewer": """
@@ -75,7 +83,7 @@ def assert_manifest_matches_data(conn: psycopg.Connection[Any]) -> None:
 
     assert set(FAULT_QUERIES) == set(FAULT_NAMES)
     for fault, query in FAULT_QUERIES.items():
-        found = {r[0] for r in conn.execute(query, {"traded": list(TRADED)}).fetchall()}
+        found = {r[0] for r in conn.execute(query, QUERY_PARAMS).fetchall()}
         listed = {r[0] for r in conn.execute("SELECT row_id FROM meta.fault_manifest WHERE fault = %s", [fault])}
         assert found, f"{fault}: no faulty rows at scale {SCALE}"
         assert listed == found, f"{fault}: manifest {len(listed)} rows, data {len(found)} rows"
@@ -113,13 +121,20 @@ def test_same_seed_same_bytes_other_seed_other_data(seeded: Any, owner: psycopg.
     assert database_hash(owner) == first
 
 
-def test_volumes_follow_the_scale(seeded: Any) -> None:
+def test_volumes_follow_the_scale(seeded: Any, owner: psycopg.Connection[Any]) -> None:
     from marketplace_sim import TABLES as LOAD_ORDER
     from marketplace_sim import table_counts
 
     settings, report = seeded
     counts = table_counts(settings)
-    assert tuple(counts) == LOAD_ORDER == TABLES
+    assert tuple(counts) == LOAD_ORDER and set(LOAD_ORDER) == set(TABLES)
+    # load order: every table after the tables its foreign keys point at
+    for table, parent in owner.execute(
+        "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
+        " JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' AND c.contype = 'f'"
+        " AND c.conrelid <> c.confrelid"
+    ).fetchall():
+        assert LOAD_ORDER.index(parent) < LOAD_ORDER.index(table), f"{table} loads before {parent}"
     assert counts["orders"] == 10_000 * SCALE
     assert 1.5 < counts["order_items"] / counts["orders"] < 2.2  # multi-item orders
     assert counts["payments"] >= 0.9 * counts["orders"]
@@ -185,6 +200,45 @@ def assert_consistent_shape(conn: psycopg.Connection[Any]) -> None:
                     OR shipped_at < created_at OR delivered_at < shipped_at OR updated_at < created_at""")
         == 0
     )
+    # parcels follow their order: none before processing or when cancelled, one or two after (a
+    # processing order has only labels); statuses and carrier scans agree with the order's
+    assert (
+        one("""SELECT count(*) FROM orders o LEFT JOIN (
+                    SELECT order_id, count(*) AS n, count(*) FILTER (WHERE status = 'label_created') AS labels
+                    FROM shipments GROUP BY order_id) s ON s.order_id = o.id
+                  WHERE (o.status IN ('pending', 'confirmed', 'cancelled') AND s.n IS NOT NULL)
+                     OR (o.status IN ('processing', 'shipped', 'delivered', 'refunded')
+                         AND coalesce(s.n, 0) NOT IN (1, 2))
+                     OR (o.status = 'processing' AND s.labels <> s.n)""")
+        == 0
+    )
+    assert (
+        one("""SELECT count(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE NOT CASE o.status
+                    WHEN 'processing' THEN s.status = 'label_created'
+                    WHEN 'shipped' THEN s.status = 'in_transit'
+                    WHEN 'delivered' THEN s.status IN ('delivered', 'lost')
+                    WHEN 'refunded' THEN s.status = 'returned'
+                    ELSE false END""")
+        == 0
+    )
+    # pickup scans up to 30 minutes before the order is marked shipped; delivery scans before it is
+    # marked delivered (up to 18 h for an early parcel of a split order)
+    assert (
+        one("""SELECT count(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE
+                    (s.shipped_at IS NULL) <> (o.shipped_at IS NULL)
+                    OR (s.delivered_at IS NULL) <> (o.delivered_at IS NULL)
+                    OR s.shipped_at NOT BETWEEN o.shipped_at - interval '30 minutes' AND o.shipped_at
+                    OR s.delivered_at > o.delivered_at
+                    OR s.created_at > s.shipped_at OR s.updated_at < s.created_at
+                    OR (s.delivered_at >= s.shipped_at AND s.delivered_at < o.delivered_at - interval '18 hours')""")
+        == 0
+    )
+    # a delivery before the pickup only where the manifest says a carrier clock was wrong
+    assert (
+        one("""SELECT count(*) FROM shipments WHERE delivered_at < shipped_at AND id::text NOT IN (
+                    SELECT row_id FROM meta.fault_manifest WHERE fault = 'shipment_delivered_before_shipped')""")
+        == 0
+    )
     # tier history: one current row per seller, except sellers who left the programme (their last row
     # is closed, with no successor, and users.seller_tier is NULL); periods chained without gaps;
     # users.seller_tier matches the current row
@@ -220,5 +274,14 @@ def test_realistic_shape(seeded: Any, owner: psycopg.Connection[Any]) -> None:
     dates = owner.execute("SELECT min(created_at), max(created_at) FROM orders").fetchone()
     assert dates is not None
     assert str(dates[0]) >= "2026-05-05" and str(dates[1]) < "2026-11-01"
+    # some orders ship as two parcels; every carrier appears, most names and numbers as carriers write them
+    split = owner.execute(
+        "SELECT avg((n = 2)::int) FROM (SELECT count(*) AS n FROM shipments GROUP BY order_id) s"
+    ).fetchone()
+    assert split is not None and 0.03 < split[0] < 0.15
+    carriers = {
+        r[0] for r in owner.execute("SELECT DISTINCT carrier FROM shipments WHERE carrier = ANY (%s)", [list(CARRIERS)])
+    }
+    assert carriers == set(CARRIERS)
     state = owner.execute("SELECT sim_now, seed, scale FROM meta.sim_state").fetchone()
     assert state is not None and str(state[0]).startswith("2026-11-01") and state[1] == SEED

@@ -2,27 +2,17 @@
     mart_audit_daily.nb_total against the staging relations it is built from, counted directly
     (the oracle: one count per staging model and UTC load date, without the validation union): per
     stream and load date the mart counts exactly the rows staging holds, so the audit drops, doubles
-    and invents nothing. Payments count every delivery (base model, replays included). Returns the
+    and invents nothing. Payments count every delivery (base model, replays included): each stream's
+    relation is the one its catalog entry audits (marketplace_streams()). Returns the
     disagreeing (stream, load_date) pairs.
 #}
 with
 
 staged_rows as (
 
-    {%- set streams = {
-        'users': 'stg_marketplace__users',
-        'categories': 'stg_marketplace__categories',
-        'products': 'stg_marketplace__products',
-        'orders': 'stg_marketplace__orders',
-        'order_items': 'stg_marketplace__order_items',
-        'payments': 'base_marketplace__payments',
-        'reviews': 'stg_marketplace__reviews',
-        'seller_tier_history': 'stg_marketplace__seller_tier_history',
-        'event_log': 'stg_marketplace__event_log',
-    } %}
-    {%- for stream, model in streams.items() %}
-    select '{{ stream }}' as stream, date(extracted_at) as load_date, count(*) as staged_rows
-    from {{ ref(model) }}
+    {%- for stream in marketplace_streams() %}
+    select '{{ stream.name }}' as stream, date(extracted_at) as load_date, count(*) as staged_rows
+    from {{ ref(stream.audit_model) }}
     group by 2
     {%- if not loop.last %}
     union all

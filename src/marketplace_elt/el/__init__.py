@@ -1,6 +1,6 @@
 """Extract-load: source PostgreSQL -> BigQuery dataset `raw`, in Airbyte's raw-table format.
 
-Two backends, one catalog (`airbyte/catalog.json`), chosen by ``Settings.el_backend``:
+Two backends, one catalog (`airbyte/streams/*.yml`), chosen by ``Settings.el_backend``:
 
 * ``embedded`` (default) — the loader in this package (psycopg COPY + BigQuery load jobs + MERGE);
 * ``airbyte`` — a real Airbyte connection configured from `airbyte/` (``el airbyte apply``) and
@@ -19,7 +19,7 @@ from marketplace_elt.el.sync_log import SyncFailed, SyncResult
 from marketplace_elt.settings import Settings
 
 STREAMS: tuple[str, ...] = tuple(stream_names())
-"""Stream names in catalog order: the DAG creates one embedded-loader task per name."""
+"""Stream names in catalog (load) order: the DAG creates one embedded-loader task per name."""
 
 
 def sync(

@@ -2,8 +2,8 @@
 
 `airbyte/source.json`, `destination.json` and `connection.json` hold everything except secrets and
 per-deployment values, which are ``${NAME}`` placeholders filled from Settings here. The
-connection's stream list is generated from `airbyte/catalog.json`, the same catalog the embedded
-loader reads, so both backends always sync the same streams the same way.
+connection's stream list is generated from the stream catalog (`airbyte/streams/*.yml`), the same
+catalog the embedded loader reads, so both backends always sync the same streams the same way.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def lower_bound(stream: Stream, saved: str | None, cursor: Column) -> Any:
     if lookback is not None:
         raise UserError(
             f"stream {stream.name}: lookback {lookback!r} does not fit cursor {cursor.name} ({cursor.bq_type}); "
-            "use a duration for timestamp cursors and a number for integer cursors in airbyte/catalog.json"
+            "use a duration for timestamp cursors and a number for integer cursors in airbyte/streams/<stream>.yml"
         )
     return bound
 
@@ -235,8 +235,8 @@ def extract(
         for key in (*stream.primary_key, *([stream.cursor_field] if stream.cursor_field else [])):
             if key not in by_name:
                 raise UserError(
-                    f"stream {stream.name}: column {key!r} named in airbyte/catalog.json is not in the source table; "
-                    "fix the catalog's primary_key/cursor_field"
+                    f"stream {stream.name}: column {key!r} named in airbyte/streams/{stream.name}.yml is not in "
+                    "the source table; fix the stream's primary_key/cursor_field"
                 )
         cursor = by_name[stream.cursor_field] if stream.cursor_field else None
         since = lower_bound(stream, saved_cursor, cursor) if cursor else None

@@ -1,21 +1,30 @@
 """The quality-gate configuration: which checks each layer runs, on which tables, with which thresholds.
 
 Everything a data engineer tunes lives in ``thresholds.yml`` next to this module (see
-docs/quality-gates.md for the format). This module only reads and validates it into
-:class:`CheckSpec` objects, one per expectation, so a typo fails at load time with one clear line
-instead of half-way through a gate.
+docs/quality-gates.md for the format). This module reads and validates it into :class:`CheckSpec`
+objects, one per expectation, so a typo fails at load time with one clear line instead of half-way
+through a gate.
+
+A layer with ``from_catalog: true`` (raw, staging) also gets the checks the stream catalog
+(airbyte/streams/*.yml) implies, before its own: per stream, the raw layer checks the declared
+columns and types (plus any live source column missing from raw), a non-empty table and, for
+full-refresh streams, exactly the source's row count; the staging layer reconciles each staging
+model with its source table (``staging.matches_source`` in the stream file refines the count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from marketplace_elt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from marketplace_elt.el.catalog import Catalog
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("thresholds.yml")
 
@@ -82,6 +91,8 @@ class CheckSpec:
     source_distinct: str | None = None
     sql: str | None = None
     description: str | None = None
+    # raw_contract derived from the catalog: the declared (column, BigQuery type) pairs
+    columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -115,8 +126,12 @@ class GateConfig:
         return self.layers[name]
 
 
-def load_config(path: Path | str | None = None) -> GateConfig:
-    """Read and validate the gate config (default: the packaged ``thresholds.yml``)."""
+def load_config(path: Path | str | None = None, catalog: Catalog | None = None) -> GateConfig:
+    """Read and validate the gate config (default: the packaged ``thresholds.yml``).
+
+    Layers marked ``from_catalog: true`` get the checks derived from ``catalog`` (default: the
+    stream catalog in airbyte/streams/) before their own.
+    """
     cfg_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     try:
         raw = yaml.safe_load(cfg_path.read_text())
@@ -136,7 +151,7 @@ def load_config(path: Path | str | None = None) -> GateConfig:
         )
     layers: dict[str, LayerConfig] = {}
     for layer_name, body in raw["layers"].items():
-        layers[str(layer_name)] = _parse_layer(cfg_path, str(layer_name), body)
+        layers[str(layer_name)] = _parse_layer(cfg_path, str(layer_name), body, catalog)
     docs = raw.get("data_docs") or {}
     keep = docs.get("keep_runs", 100) if isinstance(docs, dict) else None
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
@@ -148,7 +163,7 @@ def _fail(path: Path, where: str, problem: str) -> ConfigError:
     return ConfigError(f"quality config {path}, {where}: {problem}")
 
 
-def _parse_layer(path: Path, name: str, body: Any) -> LayerConfig:
+def _parse_layer(path: Path, name: str, body: Any, catalog: Catalog | None = None) -> LayerConfig:
     if name not in LAYERS:
         raise _fail(path, f"layer {name!r}", f"unknown layer; use one of {', '.join(LAYERS)}")
     if not isinstance(body, dict):
@@ -159,11 +174,26 @@ def _parse_layer(path: Path, name: str, body: Any) -> LayerConfig:
     defaults = body.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise _fail(path, f"layer {name!r}", "`defaults` must be a mapping (e.g. tolerance_pct: 0.5)")
+    unknown = sorted(str(k) for k in body if k not in ("dataset", "defaults", "tables", "from_catalog"))
+    if unknown:
+        raise _fail(
+            path, f"layer {name!r}", f"unknown key(s) {', '.join(unknown)}; use dataset, defaults, tables, from_catalog"
+        )
     tables = body.get("tables") or {}
     if not isinstance(tables, dict):
         raise _fail(path, f"layer {name!r}", "`tables` must map table names to lists of checks")
     checks: list[CheckSpec] = []
     seen: set[str] = set()
+    from_catalog = body.get("from_catalog", False)
+    if not isinstance(from_catalog, bool):
+        raise _fail(path, f"layer {name!r}", "`from_catalog` must be true or false")
+    if from_catalog:
+        if name not in _DERIVED:
+            raise _fail(path, f"layer {name!r}", f"`from_catalog` applies to the {' and '.join(_DERIVED)} layers only")
+        tolerance = _number(path, f"layer {name!r} defaults", "tolerance_pct", defaults.get("tolerance_pct", 0))
+        for spec in _DERIVED[name](_catalog(catalog), dataset, tolerance or 0.0):
+            seen.add(spec.key)
+            checks.append(spec)
     for table, entries in tables.items():
         if not isinstance(entries, list) or not entries:
             raise _fail(path, f"layer {name!r} table {table!r}", "must be a non-empty list of checks")
@@ -175,6 +205,66 @@ def _parse_layer(path: Path, name: str, body: Any) -> LayerConfig:
             seen.add(spec.key)
             checks.append(spec)
     return LayerConfig(name=name, dataset=dataset, checks=tuple(checks))
+
+
+def _catalog(catalog: Catalog | None) -> Catalog:
+    if catalog is not None:
+        return catalog
+    from marketplace_elt.el.catalog import load_catalog
+
+    return load_catalog()
+
+
+def _raw_checks(catalog: Catalog, dataset: str, tolerance: float) -> list[CheckSpec]:
+    """Per stream: declared columns and types, non-empty, and full-refresh counts equal to the source's."""
+    checks: list[CheckSpec] = []
+    for stream in catalog.streams:
+        contract = CheckSpec(
+            layer="raw",
+            dataset=dataset,
+            table=stream.name,
+            source_table=stream.name,
+            expect="raw_contract",
+            name="raw_contract",
+            max=0.0,
+            columns=tuple((c.name, c.bigquery_type) for c in stream.columns),
+        )
+        checks.append(contract)
+        checks.append(replace(contract, expect="row_count", name="row_count", min=1.0, max=None, columns=()))
+        if not stream.incremental:  # replaced by every sync: exactly the source count
+            checks.append(replace(contract, expect="matches_source", name="matches_source", columns=()))
+    return checks
+
+
+def _staging_checks(catalog: Catalog, dataset: str, tolerance: float) -> list[CheckSpec]:
+    """Per stream: the staging model's row (or distinct-key) count against its source table."""
+    checks: list[CheckSpec] = []
+    for stream in catalog.streams:
+        match = stream.staging_matches_source
+        tol = match.get("tolerance_pct", tolerance)  # validated with the catalog
+        distinct = match.get("distinct")
+        source_distinct = match.get("source_distinct") or distinct
+        checks.append(
+            CheckSpec(
+                layer="staging",
+                dataset=dataset,
+                table=stream.staging_model,
+                expect="matches_source",
+                name="matches_source",
+                max=float(tol),
+                source_table=stream.name,
+                distinct=str(distinct) if distinct else None,
+                source_distinct=str(source_distinct) if source_distinct else None,
+                where=str(match["where"]) if match.get("where") else None,
+            )
+        )
+    return checks
+
+
+_DERIVED: dict[str, Callable[[Catalog, str, float], list[CheckSpec]]] = {
+    "raw": _raw_checks,
+    "staging": _staging_checks,
+}
 
 
 def _number(path: Path, where: str, key: str, value: Any) -> float | None:
@@ -276,6 +366,11 @@ def describe_check(spec: CheckSpec) -> str:
         return spec.description
     col = spec.column
     if spec.expect == "raw_contract":
+        if spec.columns:
+            return (
+                f"columns missing or mistyped vs the declared columns of stream {spec.source_table} "
+                "(and its live source table)"
+            )
         return f"columns missing or mistyped vs the raw contract of source table {spec.source_table}"
     if spec.expect == "row_count":
         return "row count" + (f" where {spec.where}" if spec.where else "")

@@ -263,7 +263,7 @@ def _observe_contract(
         elif src is None:
             out[spec.key] = Observation(None, error=f"source table {spec.source_table} not found")
         else:
-            expected = raw_contract.expected_columns(src)
+            expected = raw_contract.expected_columns(src, spec.columns)
             problems = raw_contract.contract_problems(expected, actual)
             count = raw_contract.problem_count(expected, actual)
             out[spec.key] = Observation(float(count), detail="; ".join(problems) or None)

@@ -1,12 +1,15 @@
 """The raw contract, as the raw gate checks it: which columns a raw table must have, with which types.
 
 Every raw table holds the four Airbyte metadata columns, then every column of its source table under
-the source name, typed by :data:`SOURCE_TO_BIGQUERY`. Expected columns are derived from the live
-source catalog, so a column added in PostgreSQL but not yet carried into BigQuery fails the gate
+the source name, typed by :data:`SOURCE_TO_BIGQUERY`. The expected columns are the ones the stream
+catalog declares (airbyte/streams/<stream>.yml, types mapped here), plus any column the live source
+has beyond them, so a column added in PostgreSQL but not yet carried into BigQuery fails the gate
 (schema drift) instead of silently disappearing downstream.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 AIRBYTE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_airbyte_raw_id", "STRING"),
@@ -40,9 +43,15 @@ def bigquery_type(data_type: str, udt_name: str) -> str | None:
     return SOURCE_TO_BIGQUERY.get(udt_name)
 
 
-def expected_columns(source_columns: list[tuple[str, str, str]]) -> list[tuple[str, str | None]]:
-    """``[(column, bigquery type or None)]`` a raw table must have, from its source columns."""
-    return [*AIRBYTE_COLUMNS, *((name, bigquery_type(dt, udt)) for name, dt, udt in source_columns)]
+def expected_columns(
+    source_columns: list[tuple[str, str, str]], declared: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str | None]]:
+    """``[(column, bigquery type or None)]`` a raw table must have: the Airbyte columns, the columns
+    the stream catalog declares (with their declared types), then any live source column the
+    declaration does not list yet (schema drift: typed from the source)."""
+    names = {name for name, _ in declared}
+    live = [(name, bigquery_type(dt, udt)) for name, dt, udt in source_columns if name not in names]
+    return [*AIRBYTE_COLUMNS, *declared, *live]
 
 
 def normalise_type(bigquery_data_type: str) -> str:

@@ -132,8 +132,29 @@ def _require_selected_nodes(results_file: Path) -> None:
         )
 
 
+def render_stream_macro(settings: Settings) -> None:
+    """Write dbt/macros/generated/marketplace_streams.sql from the stream catalog when it changed."""
+    from marketplace_elt.el.catalog import DBT_MACRO_RELPATH, write_dbt_macro
+
+    try:
+        # writes only when the text changed, so a read-only image with a current macro is fine
+        path, changed = write_dbt_macro(settings.dbt_dir)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {settings.dbt_dir / DBT_MACRO_RELPATH} ({exc.strerror or exc}); "
+            "run `marketplace-elt catalog render` where dbt/ is writable"
+        ) from None
+    if changed:
+        log.info("stream catalog rendered into %s", path)
+
+
 def build_manifest(settings: Settings) -> Path:
-    """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`."""
+    """`dbt parse` (no warehouse connection needed) so Airflow renders from a file, never `dbt ls`.
+
+    The stream catalog's dbt macro is rendered first, so the manifest always follows
+    airbyte/streams/*.yml.
+    """
+    render_stream_macro(settings)
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     run_dbt(settings, parse_args(settings))
     parsed = settings.dbt_target_dir / "manifest.json"

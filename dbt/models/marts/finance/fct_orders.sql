@@ -12,10 +12,11 @@
 -- refs used only by incremental runs:
 -- depends_on: {{ ref('stg_marketplace__orders') }}
 -- depends_on: {{ ref('stg_marketplace__order_items') }}
+-- depends_on: {{ ref('stg_marketplace__shipments') }}
 
 {#
-    One row per order. Incremental: each run re-reads the orders whose header or lines were loaded
-    since incremental_window_start() (high-water mark / data_interval_start minus lookback_days) and
+    One row per order. Incremental: each run re-reads the orders whose header, lines or parcels were
+    loaded since incremental_window_start() (high-water mark / data_interval_start minus lookback_days) and
     merges them on order_id. Changes to seeds or dimensions (FX rates, regions, categories, buyer
     country) reach old rows only with `dbt build --full-refresh -s fct_orders`.
 #}
@@ -25,6 +26,36 @@ orders as (
 
     select * from {{ ref('int_orders__enriched') }}
 
+),
+
+shipments as (
+
+    select * from {{ ref('int_shipments__aggregated_to_orders') }}
+
+),
+
+orders_with_shipments as (
+
+    select
+        orders.*,
+        coalesce(shipments.shipment_count, 0) as shipment_count,
+        shipments.carriers as shipment_carriers,
+        shipments.first_shipped_at,
+        shipments.last_delivered_at,
+        coalesce(shipments.is_fully_delivered, false) as is_fully_delivered,
+        -- from the first pickup to the last delivery scan, once every parcel arrived; NULL when a
+        -- carrier clock error makes the scans untrustworthy
+        if(
+            coalesce(shipments.is_fully_delivered and not shipments.has_delivered_before_shipped, false),
+            round(timestamp_diff(shipments.last_delivered_at, shipments.first_shipped_at, minute) / 60, 1),
+            null
+        ) as hours_to_deliver,
+        greatest(orders.source_loaded_at, coalesce(shipments.shipments_loaded_at, orders.source_loaded_at))
+            as order_source_loaded_at
+    from orders
+    left join shipments
+        on shipments.order_id = orders.order_id
+
 )
 
 {% if is_incremental() %}
@@ -32,15 +63,11 @@ orders as (
 
 touched_orders as (
 
-    select order_id
-    from {{ ref('stg_marketplace__orders') }}
-    where extracted_at >= {{ incremental_window_start() }}
-
-    union distinct
-
-    select order_id
-    from {{ ref('stg_marketplace__order_items') }}
-    where extracted_at >= {{ incremental_window_start() }}
+    {{ orders_loaded_in_window({
+        'stg_marketplace__orders': 'extracted_at',
+        'stg_marketplace__order_items': 'extracted_at',
+        'stg_marketplace__shipments': 'extracted_at',
+    }) }}
 
 )
 {% endif %}
@@ -87,8 +114,14 @@ select
     is_total_mismatch,
     is_confirmed_at_suspect,
     is_future_dated,
-    source_loaded_at
-from orders
+    shipment_count,
+    shipment_carriers,
+    first_shipped_at,
+    last_delivered_at,
+    is_fully_delivered,
+    hours_to_deliver,
+    order_source_loaded_at as source_loaded_at
+from orders_with_shipments
 {% if is_incremental() %}
 where order_id in (select order_id from touched_orders)
 {% endif %}

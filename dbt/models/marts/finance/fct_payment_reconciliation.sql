@@ -51,15 +51,10 @@ payments as (
 
 touched_orders as (
 
-    select order_id
-    from {{ ref('stg_marketplace__orders') }}
-    where extracted_at >= {{ incremental_window_start() }}
-
-    union distinct
-
-    select order_id
-    from {{ ref('stg_marketplace__payments') }}
-    where last_delivery_extracted_at >= {{ incremental_window_start() }}
+    {{ orders_loaded_in_window({
+        'stg_marketplace__orders': 'extracted_at',
+        'stg_marketplace__payments': 'last_delivery_extracted_at',
+    }) }}
 
 )
 {% endif %}
