@@ -13,7 +13,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from marketplace_elt.el import SyncResult, sync
 from marketplace_elt.settings import Settings
+from tests.el import minisource as m
 from tests.isolation import create, drop, isolated_settings
 
 
@@ -40,3 +42,10 @@ def owner(el_settings: Settings) -> Iterator[psycopg.Connection]:
     """An autocommit owner connection to the module's source database (to change source data)."""
     with psycopg.connect(el_settings.source_admin_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="module")
+def first_sync(el_settings: Settings, owner: psycopg.Connection) -> dict[str, SyncResult]:
+    """The hand-written source rows (tests/el/minisource.py), synced once into the module's raw dataset."""
+    m.populate(owner)
+    return m.by_stream(sync(el_settings))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 
 from marketplace_elt.el.catalog import load_catalog
+from marketplace_elt.el.sync_log import SyncResult
 
 U1 = "00000000-0000-4000-8000-000000000001"
 U2 = "00000000-0000-4000-8000-000000000002"
@@ -99,3 +100,8 @@ def populate(conn: psycopg.Connection) -> None:
 
 def counts(conn: psycopg.Connection) -> dict[str, int]:
     return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}  # type: ignore[index]
+
+
+def by_stream(results: list[SyncResult]) -> dict[str, SyncResult]:
+    """Sync results keyed by stream name."""
+    return {r.stream: r for r in results}

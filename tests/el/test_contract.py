@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from marketplace_elt.bigquery import client, query_rows
-from marketplace_elt.el import STREAMS, SyncResult, last_syncs, load_catalog, sync
+from marketplace_elt.el import STREAMS, last_syncs, load_catalog, sync
 from marketplace_elt.errors import ServiceError
 from marketplace_elt.settings import Settings
 from tests.el import minisource as m
@@ -36,16 +36,6 @@ def rows(settings: Settings, table: str, order: str = "id") -> list[dict[str, An
     return query_rows(
         settings, f"SELECT * FROM `{settings.bq_project}.{settings.raw_dataset}.{table}` ORDER BY {order}"
     )
-
-
-def by_stream(results: list[SyncResult]) -> dict[str, SyncResult]:
-    return {r.stream: r for r in results}
-
-
-@pytest.fixture(scope="module")
-def first_sync(el_settings: Settings, owner: psycopg.Connection) -> dict[str, SyncResult]:
-    m.populate(owner)
-    return by_stream(sync(el_settings))
 
 
 def test_first_sync_copies_every_table(el_settings: Settings, owner: psycopg.Connection, first_sync: dict) -> None:
@@ -125,7 +115,7 @@ def test_rerun_without_changes_writes_nothing(
     el_settings: Settings, owner: psycopg.Connection, first_sync: dict
 ) -> None:
     before = {t: rows(el_settings, t) for t in m.TABLES}
-    again = by_stream(sync(el_settings))
+    again = m.by_stream(sync(el_settings))
     catalog = load_catalog()
     for stream in catalog.streams:
         result = again[stream.name]
@@ -169,7 +159,7 @@ def test_changes_ties_and_late_rows(el_settings: Settings, owner: psycopg.Connec
         [m.O1],
     )
     owner.execute("UPDATE categories SET name = 'Phones' WHERE id = 2")
-    result = by_stream(sync(el_settings, ["orders", "payments", "event_log", "categories"]))
+    result = m.by_stream(sync(el_settings, ["orders", "payments", "event_log", "categories"]))
     assert result["orders"].rows_written == 2
     orders = {r["id"]: r for r in rows(el_settings, "orders")}
     assert len(orders) == 2 == len(rows(el_settings, "orders"))
@@ -184,7 +174,7 @@ def test_changes_ties_and_late_rows(el_settings: Settings, owner: psycopg.Connec
 
 def test_future_cursor_does_not_hide_later_changes(el_settings: Settings, owner: psycopg.Connection) -> None:
     owner.execute("UPDATE products SET updated_at = now() + interval '30 days', title = 'future' WHERE id = %s", [m.P2])
-    first = by_stream(sync(el_settings, ["products"]))["products"]
+    first = m.by_stream(sync(el_settings, ["products"]))["products"]
     assert datetime.fromisoformat(first.cursor_after or "") <= datetime.now(UTC)  # held at the source's clock
     owner.execute("UPDATE products SET updated_at = now(), title = 'Phone 2' WHERE id = %s", [m.P1])
     sync(el_settings, ["products"])
@@ -199,7 +189,7 @@ def test_added_and_dropped_columns(el_settings: Settings, owner: psycopg.Connect
         "WHERE id = %s",
         [m.O1],
     )
-    added = by_stream(sync(el_settings, ["orders"]))["orders"]
+    added = m.by_stream(sync(el_settings, ["orders"]))["orders"]
     assert added.rows_written == 1
     assert list(types(el_settings, "orders").items())[-2:] == [("gift_note", "STRING"), ("loyalty_points", "INT64")]
     orders = {r["id"]: r for r in rows(el_settings, "orders")}
@@ -210,7 +200,7 @@ def test_added_and_dropped_columns(el_settings: Settings, owner: psycopg.Connect
     ]
 
     owner.execute("UPDATE orders SET loyalty_points = 8, updated_at = '2026-10-11 00:00:00+00' WHERE id = %s", [m.O2])
-    steady = by_stream(sync(el_settings, ["orders"]))["orders"]
+    steady = m.by_stream(sync(el_settings, ["orders"]))["orders"]
     assert steady.rows_written == 1
     assert {r["id"]: r for r in rows(el_settings, "orders")}[m.O2]["_airbyte_meta"]["changes"] == []
 

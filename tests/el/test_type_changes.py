@@ -43,16 +43,6 @@ def last_log(settings: Settings, stream: str) -> dict[str, Any]:
     return row
 
 
-def by_stream(results: list[SyncResult]) -> dict[str, SyncResult]:
-    return {r.stream: r for r in results}
-
-
-@pytest.fixture(scope="module")
-def first_sync(el_settings: Settings, owner: psycopg.Connection) -> dict[str, SyncResult]:
-    m.populate(owner)
-    return by_stream(sync(el_settings))
-
-
 def test_widening_is_applied_to_raw_and_recorded(
     el_settings: Settings, owner: psycopg.Connection, first_sync: dict[str, SyncResult]
 ) -> None:
@@ -62,7 +52,7 @@ def test_widening_is_applied_to_raw_and_recorded(
         "UPDATE products SET quantity_available = 2.5, updated_at = '2026-10-20 00:00:00+00' WHERE id = %s", [m.P1]
     )
 
-    result = by_stream(sync(el_settings, ["products"]))["products"]
+    result = m.by_stream(sync(el_settings, ["products"]))["products"]
 
     assert result.status == "succeeded" and result.rows_written == 1
     assert raw_type(el_settings, "products", "quantity_available") == "NUMERIC"
@@ -83,7 +73,7 @@ def test_widening_is_applied_to_raw_and_recorded(
 
 
 def test_sync_after_widening_writes_nothing_new(el_settings: Settings) -> None:
-    result = by_stream(sync(el_settings, ["products"]))["products"]
+    result = m.by_stream(sync(el_settings, ["products"]))["products"]
     assert result.status == "succeeded" and result.rows_written == 0
     assert last_log(el_settings, "products")["schema_changes"] is None
 
@@ -105,7 +95,7 @@ def test_narrowing_fails_only_its_stream_in_one_line(el_settings: Settings, owne
         sync(el_settings)
 
     assert not failed.value.retryable
-    results = by_stream(failed.value.results)
+    results = m.by_stream(failed.value.results)
     assert [name for name, r in results.items() if not r.succeeded] == ["products"]
     error = results["products"].error or ""
     assert error == (
@@ -140,7 +130,7 @@ def test_incompatible_change_is_not_retryable_in_airflow(
 
 
 def test_full_refresh_applies_the_new_types(el_settings: Settings) -> None:
-    results = by_stream(sync(el_settings, ["products", "orders"], full_refresh=True))
+    results = m.by_stream(sync(el_settings, ["products", "orders"], full_refresh=True))
     assert all(r.succeeded for r in results.values())
     assert raw_type(el_settings, "products", "quantity_available") == "INT64"
     assert raw_type(el_settings, "orders", "confirmed_at") == "TIMESTAMP"
