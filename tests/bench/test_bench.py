@@ -73,7 +73,8 @@ def test_markdown_table(tiny_bench: tuple[dict[str, Any], Path]) -> None:
     lines = text.splitlines()
     header = "| stream | rows | full sync | loader rows/s | binary COPY | COPY rows/s | loader / COPY |"
     assert header in lines
-    table = lines[lines.index(header) : lines.index(header) + 12]
+    start = lines.index(header)
+    table = lines[start : next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))]
     assert any(line.startswith("| orders |") for line in table)
     assert any(line.startswith("| **all streams** |") for line in table)
     assert all(line.count("|") == 8 for line in table if line.startswith("|"))
