@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace_elt.el.catalog import stream_names
 from marketplace_elt.settings import Settings
 
 
@@ -50,7 +51,7 @@ def test_groups_and_gates_run_in_order(dag) -> None:  # type: ignore[no-untyped-
             assert gate in task.get_flat_relative_ids(upstream=False), (task.task_id, gate)
         previous = gate
     el_tasks = [t for tid, t in tasks.items() if tid.startswith("extract_load.")]
-    assert len(el_tasks) == 9
+    assert sorted(t.task_id.removeprefix("extract_load.sync_") for t in el_tasks) == sorted(stream_names())
     assert all("gate_raw" in t.downstream_task_ids for t in el_tasks)
     assert tasks["publish_marts"].upstream_task_ids == {"gate_marts"}
     # write-audit-publish: the audit dataset is reset after the intermediate gate, before any mart builds
@@ -127,8 +128,13 @@ def test_tests_reading_a_mart_run_only_after_the_marts(dag, settings: Settings) 
     from marketplace_elt.orchestration.dag import tests_reading_marts
 
     tests = tests_reading_marts(settings)
-    assert {"assert_payment_dedup_drops_nothing_silently", "assert_audit_daily_counts_every_staged_row"} <= set(tests)
+    # these two read a staging model and a mart: Cosmos gives each its own task
+    multi_parent = {"assert_payment_dedup_drops_nothing_silently", "assert_audit_daily_counts_every_staged_row"}
+    assert multi_parent <= set(tests)
     for test in tests:
         placed = [tid for tid in dag.task_dict if tid.split(".")[-1] == f"{test}_test"]
+        # a test of a single mart runs inside that mart's own test task instead (no task of its own)
+        if test not in multi_parent and not placed:
+            continue
         assert placed == [f"marts.{test}_test"], placed
         assert "prepare_marts" in dag.task_dict[placed[0]].get_flat_relative_ids(upstream=True)
