@@ -41,6 +41,13 @@ def test_describe_hides_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     assert all("s3cr3t-value" not in value for value in rows.values())
 
 
+def test_describe_hides_the_pii_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PII_HASH_SECRET", "salt-from-the-vault")
+    rows = {env: value for env, value, _ in Settings.from_env().describe()}
+    assert rows["PII_HASH_SECRET"] == "***"
+    assert all("salt-from-the-vault" not in value for value in rows.values())
+
+
 # --- every setting is validated up front, in one line naming the variable and a valid example ---
 
 BAD_SETTINGS = [
@@ -143,7 +150,7 @@ def test_each_setting_is_declared_once_with_its_default_doc_and_parser() -> None
 
 def _fresh_settings(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
     monkeypatch.setenv("MELT_HOME", str(home))
-    for var in ("SOURCE_DB_URL", "SOURCE_ADMIN_DB_URL", "AIRFLOW_DB_URL"):
+    for var in ("SOURCE_DB_URL", "SOURCE_ADMIN_DB_URL", "AIRFLOW_DB_URL", "PII_HASH_SECRET"):
         monkeypatch.delenv(var, raising=False)
     return Settings.from_env()
 
@@ -156,14 +163,15 @@ def test_local_passwords_are_generated_per_home_and_kept_private(
     other = _fresh_settings(monkeypatch, tmp_path / "b")
 
     stored = json.loads((tmp_path / "a" / "secrets.json").read_text())
-    assert set(stored) == {"marketplace_owner", "marketplace_replicator", "airflow"}
-    assert len(set(stored.values())) == 3 and all(len(p) >= 24 for p in stored.values())
+    assert set(stored) == {"marketplace_owner", "marketplace_replicator", "airflow", "pii_hash_salt"}
+    assert len(set(stored.values())) == 4 and all(len(p) >= 24 for p in stored.values())
     for home in ("a", "b"):
         assert stat.S_IMODE((tmp_path / home / "secrets.json").stat().st_mode) == 0o600
     assert urlsplit(first.source_admin_url).password == stored["marketplace_owner"]
     assert urlsplit(first.source_db_url).password == stored["marketplace_replicator"]
     assert urlsplit(first.airflow_db_url).password == stored["airflow"]
     assert (again.source_db_url, again.airflow_db_url) == (first.source_db_url, first.airflow_db_url)
+    assert first.pii_hash_secret == again.pii_hash_secret == stored["pii_hash_salt"] != other.pii_hash_secret
     for url in ("source_admin_url", "source_db_url", "airflow_db_url"):
         assert urlsplit(getattr(other, url)).password != urlsplit(getattr(first, url)).password
 
@@ -180,6 +188,7 @@ def test_urls_set_explicitly_need_no_generated_password(monkeypatch: pytest.Monk
     monkeypatch.setenv("SOURCE_ADMIN_DB_URL", "postgresql://owner@db.internal/shop")
     monkeypatch.setenv("SOURCE_DB_URL", "postgresql://reader@db.internal/shop")
     monkeypatch.setenv("AIRFLOW_DB_URL", "postgresql://airflow@db.internal/airflow")
+    monkeypatch.setenv("PII_HASH_SECRET", "a-salt-from-the-secret-store")
     Settings.from_env()
     assert not (tmp_path / "state").exists(), "reading settings must not write a home it does not need"
 

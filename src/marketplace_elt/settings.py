@@ -221,6 +221,8 @@ def _readable_file(name: str, raw: str) -> str:
 # --- generated passwords of the embedded PostgreSQL's roles --------------------------------------
 GENERATED_LOGINS_FILE = "secrets.json"
 LOCAL_ROLES = ("marketplace_owner", "marketplace_replicator", "airflow")
+PII_SALT_KEY = "pii_hash_salt"
+GENERATED_SECRETS = (*LOCAL_ROLES, PII_SALT_KEY)  # what MELT_HOME/secrets.json holds
 
 
 def local_password(home: Path, role: str) -> str:
@@ -234,7 +236,7 @@ def local_password(home: Path, role: str) -> str:
     try:
         stored = _read_secrets(path)
         if role not in stored:
-            stored = _write_secrets(home, path, {r: secrets.token_urlsafe(24) for r in LOCAL_ROLES} | stored)
+            stored = _write_secrets(home, path, {r: secrets.token_urlsafe(24) for r in GENERATED_SECRETS} | stored)
     except PermissionError as exc:
         raise ConfigError(
             f"MELT_HOME={str(home)!r} is not writable ({exc.strerror}: {exc.filename}), so the generated local "
@@ -287,9 +289,14 @@ def _write_secrets(home: Path, path: Path, stored: dict[str, str]) -> dict[str, 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staged)
     stored = _read_secrets(path)
-    if not all(role in stored for role in LOCAL_ROLES):  # a concurrent writer with an older file
-        return _write_secrets(home, path, {r: secrets.token_urlsafe(24) for r in LOCAL_ROLES} | stored)
+    if not all(role in stored for role in GENERATED_SECRETS):  # a concurrent writer with an older file
+        return _write_secrets(home, path, {r: secrets.token_urlsafe(24) for r in GENERATED_SECRETS} | stored)
     return stored
+
+
+def _generated_salt(values: Mapping[str, Any]) -> str:
+    """Default PII salt: generated at first use and kept with the local passwords (mode 600)."""
+    return local_password(values["home"], PII_SALT_KEY)
 
 
 def _local_url(template: str, role: str) -> Callable[[Mapping[str, Any]], str]:
@@ -329,6 +336,12 @@ class Settings:
         _local_url("postgresql://{role}:{password}@127.0.0.1:{port}/marketplace", "marketplace_replicator"),
         "read-only URL that extract-load reads from (default: embedded server, generated password)",
         _postgres_url("postgresql://marketplace_replicator@db.example.com:5432/marketplace"),
+    )
+    pii_hash_secret: str = setting(
+        "PII_HASH_SECRET",
+        _generated_salt,
+        "secret prefixed to PII before hashing in dim_users (default: generated once, kept in "
+        "MELT_HOME/secrets.json); keep it stable, a new salt changes every hash",
     )
     source_timezone: str = setting(
         "SOURCE_TIMEZONE", "UTC", "zone of naive timestamps (orders.confirmed_at)", _timezone

@@ -3,6 +3,7 @@ like an email address, and dim_users carries no raw email column."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from marketplace_elt.bigquery import client, query_rows
@@ -68,3 +69,24 @@ def test_dim_users_has_no_raw_email_column(pipeline_run: RunSummary, settings: S
     assert columns, "dim_users was not built"
     assert "email" not in columns
     assert not [c for c in columns if re.fullmatch(r"(raw_|user_|contact_)?email(_address)?", c)]
+
+
+def test_email_hash_is_salted_with_the_deployment_secret(pipeline_run: RunSummary, settings: Settings) -> None:
+    """email_sha256 is SHA-256 of the secret followed by the trimmed, lower-cased email: a reader who
+    hashes a list of known emails without the secret matches none of them."""
+    _require_success(pipeline_run)
+    assert settings.pii_hash_secret, "the settings generate a salt when PII_HASH_SECRET is unset"
+    rows = query_rows(
+        settings,
+        f"SELECT s.email, d.email_sha256 "
+        f"FROM `{settings.bq_project}.{settings.marts_dataset}.dim_users` AS d "
+        f"JOIN `{settings.bq_project}.{settings.staging_dataset}.stg_marketplace__users` AS s USING (user_id) "
+        f"WHERE s.email IS NOT NULL LIMIT 50",
+    )
+    assert rows, "no user with an email reached dim_users"
+    for row in rows:
+        normalised = str(row["email"]).strip().lower()
+        salted = hashlib.sha256((settings.pii_hash_secret + normalised).encode()).hexdigest()
+        unsalted = hashlib.sha256(normalised.encode()).hexdigest()
+        assert row["email_sha256"] == salted, _masked(row["email"])
+        assert row["email_sha256"] != unsalted

@@ -42,6 +42,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         # Models under models/marts are built here, beside the published marts (write-audit-publish).
         "BQ_MARTS_BUILD_DATASET": settings.marts_audit_dataset,
         "SOURCE_TIMEZONE": settings.source_timezone,
+        "PII_HASH_SECRET": settings.pii_hash_secret,
         "DBT_THREADS": str(settings.dbt_threads),
     }
 

@@ -1,6 +1,6 @@
 {#
     One row per user account, soft-deleted accounts included (is_deleted). PII is masked: email and
-    names are replaced by SHA-256 hex digests of their trimmed lower-case value (stable join keys,
+    names are replaced by salted SHA-256 hex digests of their trimmed lower-case value (stable join keys,
     not readable); only the email domain is kept in clear. A missing country becomes 'unknown'.
     user_type is the current one. A user's type can change (a buyer starts selling, a seller stops):
     the marts never derive a role from it. Buyer facts key on orders.buyer_id and seller facts on
