@@ -54,7 +54,7 @@
             {
                 'reason': 'email_missing_or_invalid',
                 'words': 'email missing or not an address',
-                'when': 'email is null or not regexp_contains(email, r\'^[^@\\s]+@[^@\\s]+$\')',
+                'when': 'not is_email_valid',
             },
             {
                 'reason': 'user_type_not_accepted',

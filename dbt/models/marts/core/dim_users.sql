@@ -1,11 +1,14 @@
 {#
-    One row per user account, soft-deleted accounts included (is_deleted). PII is masked: email and
-    names are replaced by salted SHA-256 hex digests of their trimmed lower-case value (stable join keys,
-    not readable); only the email domain is kept in clear. A missing country becomes 'unknown'.
+    One row per user account, soft-deleted accounts included (is_deleted). PII arrives masked from
+    staging: email and names are salted SHA-256 hex digests of their trimmed lower-case value
+    (stable join keys, not readable); only the email domain is in clear. A missing country becomes
+    'unknown'.
     user_type is the current one. A user's type can change (a buyer starts selling, a seller stops):
     the marts never derive a role from it. Buyer facts key on orders.buyer_id and seller facts on
     order_items.seller_id, so past activity stays where it happened; is_buyer / is_seller describe
-    the account today, and snap_marketplace__users keeps the history of user_type.
+    the account today. previous_user_type and user_type_changed_at come from the history that
+    snap_marketplace__users records each run (the source overwrites user_type in place): the type
+    before the current one, and when the pipeline first saw the current one.
 #}
 with
 
@@ -25,6 +28,29 @@ current_tiers as (
 orders as (
 
     select * from {{ ref('int_orders__enriched') }}
+
+),
+
+user_history as (
+
+    select * from {{ ref('snap_marketplace__users') }}
+
+),
+
+previous_user_types as (
+
+    -- the latest recorded version whose type differs from today's; a version closed by a country
+    -- or tier change alone does not count as a type change
+    select
+        user_history.user_id,
+        user_history.user_type as previous_user_type,
+        user_history.dbt_valid_to as user_type_changed_at
+    from user_history
+    inner join users
+        on users.user_id = user_history.user_id
+    where user_history.dbt_valid_to is not null
+        and user_history.user_type is distinct from users.user_type
+    qualify row_number() over (partition by user_history.user_id order by user_history.dbt_valid_to desc) = 1
 
 ),
 
@@ -50,14 +76,16 @@ buyer_orders as (
 
 select
     users.user_id,
-    {{ sha256_hex('users.email') }} as email_sha256,
-    regexp_extract(users.email, r'@(.+)$') as email_domain,
-    {{ sha256_hex('users.username') }} as username_sha256,
-    {{ sha256_hex('users.first_name') }} as first_name_sha256,
-    {{ sha256_hex('users.last_name') }} as last_name_sha256,
+    users.email_sha256,
+    users.email_domain,
+    users.username_sha256,
+    users.first_name_sha256,
+    users.last_name_sha256,
     users.user_type,
     users.user_type in ('buyer', 'both') as is_buyer,
     users.user_type in ('seller', 'both') as is_seller,
+    previous_user_types.previous_user_type,
+    previous_user_types.user_type_changed_at,
     coalesce(users.country_code, 'unknown') as country_code,
     coalesce(regions.region, 'unknown') as region,
     users.seller_tier,
@@ -80,6 +108,8 @@ select
 from users
 left join current_tiers
     on current_tiers.seller_id = users.user_id
+left join previous_user_types
+    on previous_user_types.user_id = users.user_id
 left join regions
     on regions.country_code = users.country_code
 left join buyer_orders

@@ -42,6 +42,33 @@ renamed as (
         _airbyte_extracted_at as extracted_at
     from source
 
+),
+
+masked as (
+
+    -- PII leaves staging only as salted hashes, the email's domain and whether it is an address:
+    -- no model and no reader of the staging dataset needs the clear values (raw keeps them)
+    select
+        user_id,
+        {{ sha256_hex('email') }} as email_sha256,
+        regexp_extract(email, r'@(.+)$') as email_domain,
+        coalesce(regexp_contains(email, r'^[^@\s]+@[^@\s]+$'), false) as is_email_valid,
+        {{ sha256_hex('username') }} as username_sha256,
+        user_type,
+        {{ sha256_hex('first_name') }} as first_name_sha256,
+        {{ sha256_hex('last_name') }} as last_name_sha256,
+        country_code,
+        seller_tier,
+        seller_rating,
+        created_at,
+        updated_at,
+        deleted_at,
+        is_active,
+        is_deleted,
+        is_future_dated,
+        extracted_at
+    from renamed
+
 )
 
-{{ deduplicate('renamed', 'user_id', 'extracted_at desc, updated_at desc') }}
+{{ deduplicate('masked', 'user_id', 'extracted_at desc, updated_at desc') }}
