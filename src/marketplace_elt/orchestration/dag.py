@@ -34,12 +34,12 @@ DOC_MD = """
 | `extract_load` | one task per table (embedded loader) or Airbyte trigger + sensor | source/BigQuery down |
 | `gate_raw` | dbt source freshness + Great Expectations raw suite (schema, row counts) | stale or malformed raw data |
 | `staging` | dbt staging views (rename, cast, clean, dedup) with their tests | a model or test failed |
-| `gate_staging` | keys, accepted values, row counts reconciled with the source | rows lost or invented |
+| `gate_staging` | row counts reconciled with the source (keys, values: dbt tests) | rows lost or invented |
 | `intermediate` | FX to USD, enriched orders, seller tier SCD2, users snapshot | |
-| `gate_intermediate` | SCD2 sanity, FX coverage | unknown currencies above threshold |
+| `gate_intermediate` | FX coverage (SCD2 sanity: dbt tests in `intermediate`) | unknown currencies above threshold |
 | `prepare_marts` | `<marts>__audit` := the published marts; leftovers of failed builds dropped | BigQuery down |
 | `marts` | finance, core, marketing, audit marts built into `<marts>__audit`, with their tests | a model/test |
-| `gate_marts` | on the build: GMV ≥ 0, error rates in [0,1], no orphan facts, invalid payments | bad numbers |
+| `gate_marts` | on the build: invalid payments of the latest load, audit marts non-empty | bad numbers |
 | `publish_marts` | ledger row; every mart copied from the build into `<marts>` (previous kept) | BigQuery down |
 
 Write-audit-publish: readers only ever see marts that passed their tests and `gate_marts`. A failed
