@@ -29,6 +29,8 @@ raw_completed_events as (
         )) as completed_events
     from raw_latest_versions
     where lower({{ null_if_sentinel('status') }}) = 'completed'
+        -- a payment the source hard-deleted (marked by extract-load) captured nothing
+        and _ab_cdc_deleted_at is null
     group by 1
 
 ),

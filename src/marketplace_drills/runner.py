@@ -16,6 +16,7 @@ from marketplace_drills import (
     loader_kill,
     replay_storm,
     schema_drift,
+    source_faults,
     source_outage,
 )
 from marketplace_drills.base import Drill, DrillContext, DrillOptions, DrillResult
@@ -53,6 +54,11 @@ DRILLS: tuple[Drill, ...] = (
     ),
     Drill(
         "replay-storm", "10 % of payments replayed: reconciliation still balanced, replays counted", replay_storm.run
+    ),
+    Drill(
+        "source-faults",
+        "payments and reviews hard-deleted, a column widened: deletes leave the marts, incremental equals full",
+        source_faults.run,
     ),
 )
 NAMES = tuple(d.name for d in DRILLS)

@@ -24,6 +24,7 @@ from marketplace_elt.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 ElBackend = Literal["embedded", "airbyte"]
+DeleteCapture = Literal["reconcile", "cdc"]
 
 
 # --- how each setting is read --------------------------------------------------------------------
@@ -373,6 +374,13 @@ class Settings:
     # --- extract-load ---
     el_backend: ElBackend = setting(  # noqa: RUF009 (a field() with metadata, not a shared default)
         "EL_BACKEND", "embedded", "embedded or airbyte", _choice("embedded", "airbyte")
+    )
+    delete_capture: DeleteCapture = setting(  # noqa: RUF009 (a field() with metadata, not a shared default)
+        "DELETE_CAPTURE",
+        "reconcile",
+        "how hard deletes of streams declared `deletes: hard` are seen: reconcile (key comparison after "
+        "each sync) or cdc (logical replication; the source needs wal_level=logical)",
+        _choice("reconcile", "cdc"),
     )
     airbyte_api_url: str = setting(
         "AIRBYTE_API_URL",

@@ -62,10 +62,44 @@ def apply_schema(conn: psycopg.Connection, settings: Settings) -> None:
         ) from None
 
 
+def prepare_cdc(settings: Settings) -> bool:
+    """DELETE_CAPTURE=cdc on the embedded server: give the read-only role REPLICATION and create each
+    ``deletes: hard`` stream's publication, as the server's superuser (granting REPLICATION needs one).
+
+    Returns False for a source elsewhere, whose administrator does this once (docs/extract-load.md);
+    the first sync's one-line error says what is missing."""
+    from marketplace_elt.el.catalog import load_catalog
+    from marketplace_elt.el.cdc import slot_name
+    from marketplace_elt.services.postgres import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings)
+    if not server.points_here(settings.source_admin_url):
+        return False
+    role, _ = replicator_credentials(settings)
+    dbname = urlsplit(settings.source_admin_url).path.lstrip("/") or "marketplace"
+    catalog = load_catalog()
+    with psycopg.connect(server.superuser_conninfo(dbname), autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER ROLE {} REPLICATION").format(sql.Identifier(role)))
+        for stream in catalog.streams:
+            name = slot_name(stream.name)
+            if (
+                stream.captures_deletes
+                and not conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", [name]).fetchone()
+            ):
+                conn.execute(
+                    sql.SQL("CREATE PUBLICATION {} FOR TABLE {}.{}").format(
+                        sql.Identifier(name), sql.Identifier(catalog.source_schema), sql.Identifier(stream.name)
+                    )
+                )
+    return True
+
+
 def init(settings: Settings) -> None:
-    """Create the nine tables, the meta schema and the read-only role. Safe to repeat."""
+    """Create the nine tables, the meta schema and the read-only role (with CDC: its publications). Safe to repeat."""
     with connect_owner(settings) as conn:
         apply_schema(conn, settings)
+    if settings.delete_capture == "cdc":
+        prepare_cdc(settings)
 
 
 def row_counts(conn: psycopg.Connection, tables: Sequence[str] = TABLES) -> dict[str, int]:

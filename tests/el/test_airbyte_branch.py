@@ -147,6 +147,19 @@ def test_tasks_need_a_connection_id(settings: Settings) -> None:
         airbyte_extract_load_tasks(dataclasses.replace(settings, airbyte_connection_id=""))
 
 
+def test_the_branch_ends_with_the_delete_reconciliation(settings: Settings) -> None:
+    from datetime import datetime
+
+    from airflow.sdk import DAG
+
+    from marketplace_elt.orchestration.airbyte_tasks import airbyte_extract_load_tasks
+
+    with DAG("branch", schedule=None, start_date=datetime(2026, 1, 1)):
+        first, last = airbyte_extract_load_tasks(dataclasses.replace(settings, airbyte_connection_id="c"))
+    assert (first.task_id, last.task_id) == ("airbyte_trigger_sync", "reconcile_deletes")
+    assert last.upstream_task_ids == {"airbyte_trigger_sync", "airbyte_wait_for_sync"}  # job id from XCom
+
+
 DAG_FILE = """
 from datetime import datetime
 import dataclasses
@@ -160,8 +173,9 @@ settings = Settings.from_env()
 with DAG("airbyte_branch", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
     for name in ("ok", "queued", "broken"):
         with TaskGroup(name):
+            # no source database here: the delete reconciliation is tested in test_hard_deletes.py
             first, last = airbyte_extract_load_tasks(
-                dataclasses.replace(settings, airbyte_connection_id=f"conn-{name}")
+                dataclasses.replace(settings, airbyte_connection_id=f"conn-{name}"), reconcile_deletes=False
             )
             assert (first.task_id, last.task_id) == (f"{name}.airbyte_trigger_sync", f"{name}.airbyte_wait_for_sync")
 """

@@ -176,6 +176,16 @@ def _rule(**over: Any) -> dict[str, Any]:
         (_stream(audit={"rules": [_rule(words="n isn't positive")]}), "without single quotes"),
         (_stream(audit={"rules": [_rule(when="")]}), "needs `when`"),
         (_stream(audit={"rules": [{"reason": "x", "words": "x", "when": "x", "why": "y"}]}), "unknown key"),
+        (_stream(deletes="soft"), "deletes 'soft' is not none or hard"),
+        (
+            _stream(sync_mode="full_refresh_overwrite", cursor_field=None, deletes="hard"),
+            "re-reads the table, deleted rows included: remove deletes",
+        ),
+        (
+            _stream(primary_key=["updated_at"], deletes="hard"),
+            "key column updated_at is timestamptz, use a key of type",
+        ),
+        (_stream(audit={"where": ["x"]}), "audit.where must be BigQuery SQL"),
     ],
 )
 def test_bad_entries_are_one_line_naming_the_file(entry: dict[str, Any], message: str) -> None:
@@ -200,6 +210,15 @@ def test_defaults_for_staging_and_audit() -> None:
     )
     assert dict(payments.staging_matches_source) == {"distinct": "event_id"}
     assert load_catalog().stream("event_log").audit_key == "cast(event_id as string)"
+
+
+def test_hard_deletes_are_declared_per_stream() -> None:
+    (plain,) = parse_catalog({"orders": _stream()}).streams
+    (deleting,) = parse_catalog({"orders": _stream(deletes="hard", audit={"where": " n  is null "})}).streams
+    assert (plain.deletes, plain.captures_deletes, plain.audit_where) == ("none", False, "")
+    assert (deleting.deletes, deleting.captures_deletes, deleting.audit_where) == ("hard", True, "n is null")
+    catalog = load_catalog()
+    assert [s.name for s in catalog.streams if s.captures_deletes] == ["payments", "reviews"]
 
 
 def test_audit_rules_name_other_streams_as_ctes() -> None:

@@ -4,6 +4,7 @@
         'name': 'categories',
         'audit_model': 'stg_marketplace__categories',
         'audit_key': 'cast(category_id as string)',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'name_missing',
@@ -27,6 +28,7 @@
         'name': 'event_log',
         'audit_model': 'stg_marketplace__event_log',
         'audit_key': 'cast(event_id as string)',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'type_missing',
@@ -50,6 +52,7 @@
         'name': 'users',
         'audit_model': 'stg_marketplace__users',
         'audit_key': 'user_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'email_missing_or_invalid',
@@ -73,6 +76,7 @@
         'name': 'orders',
         'audit_model': 'stg_marketplace__orders',
         'audit_key': 'order_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'status_not_accepted',
@@ -101,6 +105,7 @@
         'name': 'payments',
         'audit_model': 'base_marketplace__payments',
         'audit_key': 'payment_id',
+        'audit_where': 'deleted_at_source is null',
         'rules': [
             {
                 'reason': 'status_not_accepted',
@@ -119,6 +124,7 @@
         'name': 'products',
         'audit_model': 'stg_marketplace__products',
         'audit_key': 'product_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'price_missing_or_negative',
@@ -142,6 +148,7 @@
         'name': 'order_items',
         'audit_model': 'stg_marketplace__order_items',
         'audit_key': 'order_item_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'quantity_not_positive',
@@ -170,6 +177,7 @@
         'name': 'reviews',
         'audit_model': 'stg_marketplace__reviews',
         'audit_key': 'review_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'rating_out_of_range',
@@ -198,6 +206,7 @@
         'name': 'seller_tier_history',
         'audit_model': 'stg_marketplace__seller_tier_history',
         'audit_key': 'cast(tier_history_id as string)',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'tier_not_accepted',
@@ -221,6 +230,7 @@
         'name': 'shipments',
         'audit_model': 'stg_marketplace__shipments',
         'audit_key': 'shipment_id',
+        'audit_where': '',
         'rules': [
             {
                 'reason': 'status_not_accepted',

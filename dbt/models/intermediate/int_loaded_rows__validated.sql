@@ -28,6 +28,9 @@ checks as (
             {%- endfor %}
         ) as reasons
     from {{ stream.name }}
+    {%- if stream.audit_where %}
+    where {{ stream.audit_where }}
+    {%- endif %}
 {% if not loop.last %}
     union all
 {% endif %}

@@ -3,7 +3,8 @@
     (the oracle: one count per staging model and UTC load date, without the validation union): per
     stream and load date the mart counts exactly the rows staging holds, so the audit drops, doubles
     and invents nothing. Payments count every delivery (base model, replays included): each stream's
-    relation is the one its catalog entry audits (marketplace_streams()). Returns the
+    relation is the one its catalog entry audits (marketplace_streams()), less the rows its
+    `audit.where` leaves out (payments deleted at the source). Returns the
     disagreeing (stream, load_date) pairs.
 #}
 with
@@ -13,6 +14,9 @@ staged_rows as (
     {%- for stream in marketplace_streams() %}
     select '{{ stream.name }}' as stream, date(extracted_at) as load_date, count(*) as staged_rows
     from {{ ref(stream.audit_model) }}
+    {%- if stream.audit_where %}
+    where {{ stream.audit_where }}
+    {%- endif %}
     group by 2
     {%- if not loop.last %}
     union all

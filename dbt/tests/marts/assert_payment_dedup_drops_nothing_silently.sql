@@ -12,6 +12,8 @@ raw_payment_ids as (
 
     select distinct cast(id as string) as payment_id
     from {{ source('marketplace', 'payments') }}
+    -- rows the source hard-deleted are gone from staging by design (extract-load marked them)
+    where _ab_cdc_deleted_at is null
 
 ),
 

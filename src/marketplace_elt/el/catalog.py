@@ -51,13 +51,28 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
 _TIMESTAMP_TYPES = frozenset({"timestamptz", "timestamp"})
+# key types whose text form is the same in PostgreSQL and in raw (cast to STRING): what delete
+# reconciliation compares
+_RECONCILABLE_KEY_TYPES = frozenset({"uuid", "int2", "int4", "int8", "varchar", "text", "bpchar"})
+Deletes = Literal["none", "hard"]
 
 _STREAM_KEYS = frozenset(
-    {"description", "sync_mode", "primary_key", "cursor_field", "lookback", "why", "columns", "staging", "audit"}
+    {
+        "description",
+        "sync_mode",
+        "primary_key",
+        "cursor_field",
+        "lookback",
+        "deletes",
+        "why",
+        "columns",
+        "staging",
+        "audit",
+    }
 )
 _STAGING_KEYS = frozenset({"model", "key", "matches_source"})
 _MATCHES_SOURCE_KEYS = frozenset({"distinct", "source_distinct", "tolerance_pct", "where"})
-_AUDIT_KEYS = frozenset({"model", "key", "rules"})
+_AUDIT_KEYS = frozenset({"model", "key", "where", "rules"})
 _RULE_KEYS = frozenset({"reason", "words", "when"})
 _COLUMN_KEYS = frozenset({"type", "references"})
 _SETTINGS_KEYS = frozenset({"source_schema"})
@@ -110,6 +125,7 @@ class Stream:
     primary_key: tuple[str, ...]
     cursor_field: str | None
     lookback: timedelta | int | None
+    deletes: Deletes = "none"
     why: str = ""
     description: str = ""
     columns: tuple[Column, ...] = ()
@@ -118,11 +134,17 @@ class Stream:
     staging_matches_source: Mapping[str, Any] = field(default_factory=dict)
     audit_model: str = ""
     audit_key: str = ""
+    audit_where: str = ""
     audit_rules: tuple[AuditRule, ...] = ()
 
     @property
     def incremental(self) -> bool:
         return self.sync_mode != "full_refresh_overwrite"
+
+    @property
+    def captures_deletes(self) -> bool:
+        """Whether rows the source hard-deletes are marked deleted in raw (``_ab_cdc_deleted_at``)."""
+        return self.deletes == "hard"
 
     @property
     def deduped(self) -> bool:
@@ -333,6 +355,20 @@ def parse_stream(name: str, data: Any, known_streams: frozenset[str]) -> Stream:
         if isinstance(lookback, int) and cursor_type not in _INTEGER_TYPES:
             raise _fail(name, f'cursor {cursor} is {cursor_type}: give lookback as a duration (e.g. "3 days")')
 
+    deletes = data.get("deletes", "none")
+    if deletes not in ("none", "hard"):
+        raise _fail(name, f"deletes {deletes!r} is not none or hard (hard: the source deletes rows of this table)")
+    if deletes == "hard":
+        if mode == "full_refresh_overwrite":
+            raise _fail(name, "full_refresh_overwrite re-reads the table, deleted rows included: remove deletes")
+        odd = [c for c in pk if column_types[c] not in _RECONCILABLE_KEY_TYPES]
+        if odd:
+            raise _fail(
+                name,
+                f"deletes: hard compares primary keys as text; key column {odd[0]} is {column_types[odd[0]]}, "
+                f"use a key of type {', '.join(sorted(_RECONCILABLE_KEY_TYPES))}",
+            )
+
     staging = _mapping(name, "staging", data.get("staging"), "{key: order_item_id}")
     _check_keys(name, "staging", staging, _STAGING_KEYS)
     staging_model = _identifier(name, "staging.model", staging.get("model", f"stg_marketplace__{name}"), "stg_x")
@@ -351,6 +387,9 @@ def parse_stream(name: str, data: Any, known_streams: frozenset[str]) -> Stream:
     audit = _mapping(name, "audit", data.get("audit"), "{rules: [...]}")
     _check_keys(name, "audit", audit, _AUDIT_KEYS)
     audit_model = _identifier(name, "audit.model", audit.get("model", staging_model), "base_marketplace__payments")
+    audit_where = audit.get("where", "")
+    if not isinstance(audit_where, str):
+        raise _fail(name, 'audit.where must be BigQuery SQL selecting the rows to audit, e.g. "deleted_at is null"')
     audit_key = audit.get("key", staging_key)
     if not isinstance(audit_key, str) or not audit_key.strip():
         raise _fail(name, 'audit.key must be the audited row\'s key expression, e.g. "cast(event_id as string)"')
@@ -361,6 +400,7 @@ def parse_stream(name: str, data: Any, known_streams: frozenset[str]) -> Stream:
         primary_key=tuple(pk),
         cursor_field=cursor if mode != "full_refresh_overwrite" else None,
         lookback=lookback,
+        deletes=cast(Deletes, deletes),
         why=" ".join(str(data.get("why") or "").split()),
         description=description.strip(),
         columns=columns,
@@ -369,6 +409,7 @@ def parse_stream(name: str, data: Any, known_streams: frozenset[str]) -> Stream:
         staging_matches_source=dict(matches),
         audit_model=audit_model,
         audit_key=audit_key.strip(),
+        audit_where=" ".join(audit_where.split()),
         audit_rules=_rules(name, audit.get("rules"), known_streams),
     )
 
@@ -480,6 +521,7 @@ def dbt_streams(catalog: Catalog) -> list[dict[str, Any]]:
             "name": s.name,
             "audit_model": s.audit_model,
             "audit_key": s.audit_key,
+            "audit_where": s.audit_where,
             "rules": [{"reason": r.reason, "words": r.words, "when": r.sql} for r in s.audit_rules],
             "references": list(s.audit_reads),
         }

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -126,11 +127,25 @@ class Extracted:
     future_rows: int = 0  # rows whose cursor lies after the source's clock (re-read next time)
 
 
-def _copy_statement(schema: str, stream: Stream, columns: list[Column], since: Any) -> sql.Composed:
+def _keys_condition(stream: Stream, keys: Sequence[tuple[str | None, ...]]) -> sql.Composable:
+    """``(k1::text, k2::text) IN ((...), ...)``: the rows of these keys (text form, as CDC gives them)."""
+    columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in stream.primary_key)
+    rows = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in key)) for key in sorted(keys, key=str)
+    )
+    return sql.SQL("({}) IN ({})").format(columns, rows)
+
+
+def _copy_statement(
+    schema: str, stream: Stream, columns: list[Column], since: Any, keys: Sequence[tuple[str | None, ...]] = ()
+) -> sql.Composed:
     select = sql.SQL(", ").join(c.select_expr() for c in columns)
     query = sql.SQL("SELECT {} FROM {}.{}").format(select, sql.Identifier(schema), sql.Identifier(stream.name))
     if since is not None and stream.cursor_field:
-        query = sql.SQL("{} WHERE {} >= {}").format(query, sql.Identifier(stream.cursor_field), sql.Literal(since))
+        condition: sql.Composable = sql.SQL("{} >= {}").format(sql.Identifier(stream.cursor_field), sql.Literal(since))
+        if keys:  # rows CDC saw change whatever their cursor (e.g. a status changed in place)
+            condition = sql.SQL("{} OR {}").format(condition, _keys_condition(stream, keys))
+        query = sql.SQL("{} WHERE {}").format(query, condition)
     return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER)").format(query)
 
 
@@ -222,8 +237,10 @@ def extract(
     stream: Stream,
     saved_cursor: str | None,
     workdir: Path,
+    keys: Sequence[tuple[str | None, ...]] = (),
 ) -> Extracted:
-    """Read the stream's new rows (all rows for full refresh) into ``workdir/<stream>.parquet``."""
+    """Read the stream's new rows (all rows for full refresh) into ``workdir/<stream>.parquet``;
+    ``keys`` (text form) are read too, whatever their cursor."""
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
     parquet_path = workdir / f"{stream.name}.parquet"
@@ -243,7 +260,7 @@ def extract(
         # A timestamptz cursor never advances past the source's clock: one row stamped in the future
         # (a writer bug) would otherwise hide every later change from the next incremental reads.
         cap = _source_clock(conn) if cursor and cursor.bq_type == "TIMESTAMP" else None
-        statement = _copy_statement(schema, stream, columns, since)
+        statement = _copy_statement(schema, stream, columns, since, keys)
         rows, best, future = _copy_to_parquet(conn, statement, parquet_path, columns, stream.cursor_field, cap)
     if future:
         log.warning(

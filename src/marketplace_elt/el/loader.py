@@ -4,8 +4,9 @@ Built on psycopg COPY + BigQuery load jobs rather than dlt: on this hardware dlt
 180k rows/s while COPY streams ~660k rows/s, and the loader must keep at least half of COPY speed.
 
 Per stream: COPY the new rows (extract.py) -> Parquet -> load into a staging table -> one MERGE
-into the raw table (merge.py) -> drop the staging table -> append the el_sync_log row whose
-cursor_after becomes the stream's state (sync_log.py). A crash anywhere before the log row
+into the raw table (merge.py) -> drop the staging table -> for streams declared ``deletes: hard``,
+mark the rows the source deleted (deletes.py) -> append the el_sync_log row whose cursor_after
+becomes the stream's state (sync_log.py). A crash anywhere before the log row
 leaves the old state, and the rerun's MERGE absorbs whatever the crashed run already wrote.
 """
 
@@ -22,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marketplace_elt.bigquery import client, require_reachable
-from marketplace_elt.el import raw_tables, sync_log
+from marketplace_elt.el import cdc, deletes, raw_tables, sync_log
 from marketplace_elt.el.catalog import Catalog, Stream, load_catalog
 from marketplace_elt.el.extract import connect_source, extract, parse_cursor
 from marketplace_elt.el.merge import MergePlan, run_merge
 from marketplace_elt.el.sync_log import SyncFailed, SyncResult
-from marketplace_elt.errors import ServiceError
+from marketplace_elt.errors import ConfigError, ServiceError
 from marketplace_elt.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,6 +74,48 @@ def _schema_changes(raw: raw_tables.RawTable | None) -> str | None:
     return json.dumps(changes, separators=(",", ":")) if changes else None
 
 
+def _uses_cdc(settings: Settings, stream: Stream) -> bool:
+    return stream.captures_deletes and settings.delete_capture == "cdc"
+
+
+def _peek(settings: Settings, catalog: Catalog, stream: Stream) -> tuple[bool, cdc.Changes]:
+    """CDC mode: create the stream's slot if needed; (slot created now, the changes it holds)."""
+    with connect_source(settings) as conn:
+        created = cdc.ensure_capture(conn, catalog.source_schema, stream.name, stream.name)
+        return created, cdc.peek_changes(conn, stream.name, catalog.source_schema, stream.name, stream.primary_key)
+
+
+def _capture_deletes(
+    settings: Settings,
+    bq: bigquery.Client,
+    catalog: Catalog,
+    stream: Stream,
+    sync_id: int,
+    at: datetime,
+    workdir: Path,
+    changes: tuple[bool, cdc.Changes] | None,
+) -> int:
+    """Mark the raw rows the source deleted (``deletes: hard`` streams); returns how many.
+
+    CDC mode marks the keys the slot reports; a slot created by this sync knows nothing of what was
+    deleted before it existed, so that first sync reconciles the keys once instead."""
+    if changes is not None and not changes[0]:
+        return deletes.mark_keys(bq, settings, stream, changes[1].deleted, sync_id, at)
+    with connect_source(settings) as conn:
+        return deletes.reconcile(conn, bq, settings, catalog.source_schema, stream, sync_id, at, workdir)
+
+
+def _advance(settings: Settings, stream: Stream, changes: cdc.Changes) -> None:
+    """Confirm the applied changes to the slot; if that fails the next sync applies them again (harmless)."""
+    if changes.last_lsn is None:
+        return
+    try:
+        with connect_source(settings) as conn:
+            cdc.advance(conn, stream.name, changes.last_lsn)
+    except Exception as exc:
+        log.warning("%s: could not advance the CDC slot (%s); the next sync re-applies its changes", stream.name, exc)
+
+
 def _sync_stream(
     settings: Settings,
     bq: bigquery.Client,
@@ -87,10 +130,11 @@ def _sync_stream(
     t0 = time.perf_counter()
     replace = full_refresh or not stream.incremental
     mode = "full_refresh_overwrite" if replace else stream.sync_mode  # what this sync did
-    read = written = 0
+    read = written = deleted = 0
     cursor_after = None if replace else cursor_before
     staging: str | None = None
     raw: raw_tables.RawTable | None = None
+    changes: tuple[bool, cdc.Changes] | None = None  # CDC mode: (slot created now, peeked changes)
     retryable = True
     try:
         if not replace and cursor_before is not None and not raw_tables.exists(bq, settings, stream):
@@ -98,8 +142,26 @@ def _sync_stream(
             # would leave out every older row, so read the whole table instead.
             log.warning("%s: raw table is missing; reading the whole source table", stream.name)
             cursor_before = cursor_after = None
+        if _uses_cdc(settings, stream):
+            # peeked before the snapshot is read: a change after the peek is in the rows read now
+            # and is peeked again next time (re-reading a key is idempotent)
+            changes = _peek(settings, catalog, stream)
+            log.info(
+                "%s: CDC slot holds %s change(s): %s upserted, %s deleted key(s)",
+                stream.name,
+                changes[1].changes,
+                len(changes[1].upserted),
+                len(changes[1].deleted),
+            )
         with connect_source(settings) as conn:
-            extracted = extract(conn, catalog.source_schema, stream, None if replace else cursor_before, workdir)
+            extracted = extract(
+                conn,
+                catalog.source_schema,
+                stream,
+                None if replace else cursor_before,
+                workdir,
+                keys=sorted(changes[1].upserted, key=str) if changes else (),
+            )
         read = extracted.rows
         log.info(
             "%s: read %s rows in %.1fs (%s)",
@@ -145,12 +207,14 @@ def _sync_stream(
                 _rate(read, load_s),
                 f"{written:,}",
             )
+        if stream.captures_deletes and not replace and raw.existed:
+            deleted = _capture_deletes(settings, bq, catalog, stream, sync_id, started_at, workdir, changes)
         status, error = "succeeded", None
     except Exception as exc:
         if isinstance(exc, ServiceError):
             raise  # a service is down: every stream would fail the same way
         log.error("%s: sync failed: %s", stream.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-        retryable = bool(getattr(exc, "retryable", True))
+        retryable = bool(getattr(exc, "retryable", not isinstance(exc, ConfigError)))
         # A failure a rerun cannot fix is its own one-line instruction; others keep their exception type.
         status, error = "failed", (f"{type(exc).__name__}: {exc}" if retryable else str(exc))[:2000]
         cursor_after = cursor_before
@@ -177,15 +241,19 @@ def _sync_stream(
         status=status,
         error=error,
         schema_changes=_schema_changes(raw) if status == "succeeded" else None,
+        rows_deleted=deleted,
         retryable=retryable,
     )
     sync_log.append(bq, settings, result)
+    if changes is not None and result.succeeded:
+        _advance(settings, stream, changes[1])
     log.info(
-        "%s: %s — %s read, %s written in %.1fs (%s)",
+        "%s: %s — %s read, %s written, %s deleted in %.1fs (%s)",
         stream.name,
         status,
         f"{read:,}",
         f"{written:,}",
+        f"{deleted:,}",
         result.duration_s,
         _rate(read, result.duration_s),
     )

@@ -20,8 +20,9 @@ tie-break Airbyte also uses: a staged row never replaces a raw row extracted lat
 
 Every written row gets a fresh ``_airbyte_raw_id``, this sync's ``_airbyte_extracted_at`` and
 ``_airbyte_meta`` (``{"sync_id": ..., "changes": [...]}``). Columns the source dropped are
-written as NULL. The SQL is valid on BigQuery and on the emulator. Values are inlined as literals
-because the emulator does not pass query parameters into multi-statement scripts.
+written as NULL, and so is ``_ab_cdc_deleted_at`` of a key the source deleted and wrote again.
+The SQL is valid on BigQuery and on the emulator. Values are inlined as literals because the
+emulator does not pass query parameters into multi-statement scripts.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from marketplace_elt.el.catalog import Stream
 from marketplace_elt.el.columns import Column
-from marketplace_elt.el.raw_tables import RawTable, quoted
+from marketplace_elt.el.raw_tables import CDC_DELETED_AT, RawTable, quoted
 from marketplace_elt.settings import Settings
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ def build_merge(settings: Settings, plan: MergePlan) -> str:
         f"{_comparable(c, 'S')} IS DISTINCT FROM {_comparable(c, 'T')}" for c in plan.columns if c.name not in keys
     ]
     differs += [f"T.{_ident(name)} IS NOT NULL" for name in dropped]
+    if plan.raw.tracks_deletes:  # a key the source deleted and then wrote again lives again
+        differs.append(f"T.{CDC_DELETED_AT} IS NOT NULL")
     if not differs:  # only key columns: nothing can change
         return f"MERGE {target} T USING {source} S ON {on}\nWHEN NOT MATCHED THEN {insert}"
     # the latest extraction wins when the content differs; never over a row extracted later
@@ -130,6 +133,8 @@ def build_merge(settings: Settings, plan: MergePlan) -> str:
     ]
     updates += [f"{_ident(c.name)} = {_staged_value(c)}" for c in plan.columns if c.name not in keys]
     updates += [f"{_ident(name)} = NULL" for name in dropped]
+    if plan.raw.tracks_deletes:
+        updates.append(f"{CDC_DELETED_AT} = NULL")
     return (
         f"MERGE {target} T USING {source} S ON {on}\n"
         f"WHEN MATCHED AND ({superseded}) THEN UPDATE SET {', '.join(updates)}\n"

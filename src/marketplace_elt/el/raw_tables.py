@@ -45,7 +45,10 @@ AIRBYTE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_airbyte_meta", "JSON", "REQUIRED"),
     ("_airbyte_generation_id", "INT64", "NULLABLE"),
 )
-AIRBYTE_COLUMN_NAMES = frozenset(name for name, _, _ in AIRBYTE_COLUMNS)
+# Airbyte's CDC column: when the source deleted the row. Only streams declared `deletes: hard`
+# have it; the loader sets it (el/deletes.py) instead of removing the row, like Airbyte's CDC mode.
+CDC_DELETED_AT = "_ab_cdc_deleted_at"
+AIRBYTE_COLUMN_NAMES = frozenset([*(name for name, _, _ in AIRBYTE_COLUMNS), CDC_DELETED_AT])
 STAGING_PREFIX = "_el_staging_"
 STALE_STAGING_AGE = timedelta(hours=6)
 
@@ -90,6 +93,7 @@ class RawTable:
     added: list[str]  # source columns new in this sync
     dropped: list[str]  # raw columns no longer in the source (they stay, NULL from now on)
     widened: list[tuple[str, str, str]] = field(default_factory=list)  # (column, old type, new type)
+    tracks_deletes: bool = False  # the table has _ab_cdc_deleted_at
 
 
 def exists(bq: bigquery.Client, settings: Settings, stream: Stream) -> bool:
@@ -102,17 +106,19 @@ def exists(bq: bigquery.Client, settings: Settings, stream: Stream) -> bool:
     return True
 
 
-def _schema(columns: list[Column]) -> list[bigquery.SchemaField]:
+def _schema(stream: Stream, columns: list[Column]) -> list[bigquery.SchemaField]:
     from google.cloud import bigquery
 
     airbyte = [bigquery.SchemaField(n, t, mode=m) for n, t, m in AIRBYTE_COLUMNS]
+    if stream.captures_deletes:
+        airbyte.append(bigquery.SchemaField(CDC_DELETED_AT, "TIMESTAMP"))
     return airbyte + [bigquery.SchemaField(c.name, c.bq_type) for c in columns]
 
 
 def _create(bq: bigquery.Client, settings: Settings, stream: Stream, columns: list[Column]) -> None:
     from google.cloud import bigquery
 
-    table = bigquery.Table(table_id(settings, stream.name), schema=_schema(columns))
+    table = bigquery.Table(table_id(settings, stream.name), schema=_schema(stream, columns))
     table.time_partitioning = bigquery.TimePartitioning(
         type_=bigquery.TimePartitioningType.DAY, field="_airbyte_extracted_at"
     )
@@ -189,13 +195,20 @@ def prepare_raw_table(
     a full refresh (``replacing``), which rebuilds the table with the new types.
     """
     from google.api_core.exceptions import NotFound
+    from google.cloud import bigquery
 
     try:
         existing = bq.get_table(table_id(settings, stream.name))
     except NotFound:
         _create(bq, settings, stream, columns)
         log.info("%s: created raw table %s", stream.name, table_id(settings, stream.name))
-        return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
+        return RawTable(
+            existed=False,
+            columns=[c.name for c in columns],
+            added=[],
+            dropped=[],
+            tracks_deletes=stream.captures_deletes,
+        )
 
     raw_types = {
         f.name: _LEGACY_TYPES.get(f.field_type, f.field_type)
@@ -208,7 +221,13 @@ def prepare_raw_table(
         log.warning("%s: column types changed (%s); recreating the raw table", stream.name, incompatible[0].name)
         bq.delete_table(table_id(settings, stream.name))
         _create(bq, settings, stream, columns)
-        return RawTable(existed=False, columns=[c.name for c in columns], added=[], dropped=[])
+        return RawTable(
+            existed=False,
+            columns=[c.name for c in columns],
+            added=[],
+            dropped=[],
+            tracks_deletes=stream.captures_deletes,
+        )
     if incompatible:
         raise _incompatible(stream, incompatible[0], raw_types[incompatible[0].name])
     widened = [(c.name, raw_types[c.name], c.bq_type) for c in changed]
@@ -224,6 +243,11 @@ def prepare_raw_table(
     if new:
         _widen(bq, settings, stream, new)
         log.info("%s: source added column(s) %s; raw table widened", stream.name, ", ".join(c.name for c in new))
+    tracks_deletes = any(f.name == CDC_DELETED_AT for f in existing.schema)
+    if stream.captures_deletes and not tracks_deletes:
+        add_columns(bq, settings, stream.name, [bigquery.SchemaField(CDC_DELETED_AT, "TIMESTAMP")])
+        log.info("%s: raw table now records hard deletes (%s)", stream.name, CDC_DELETED_AT)
+        tracks_deletes = True
     source_names = {c.name for c in columns}
     dropped = [name for name in raw_types if name not in source_names]
     return RawTable(
@@ -232,6 +256,7 @@ def prepare_raw_table(
         added=[c.name for c in new],
         dropped=dropped,
         widened=widened,
+        tracks_deletes=tracks_deletes,
     )
 
 

@@ -3,7 +3,8 @@
 Columns: sync_id, stream, sync_mode, rows_read, rows_written, cursor_before, cursor_after,
 started_at, finished_at, duration_s, status ('succeeded' | 'failed'), error, schema_changes (JSON
 list of what this sync changed in the raw table's schema: columns added, nulled or widened, NULL
-when nothing changed). The audit marts read it.
+when nothing changed), rows_deleted (raw rows this sync marked as hard-deleted at the source).
+The audit marts read it.
 
 The state of a stream is the ``cursor_after`` of its last succeeded row. That row is appended
 only after the stream's MERGE has committed, so a sync killed at any point leaves the previous
@@ -38,6 +39,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("status", "STRING", "REQUIRED"),
     ("error", "STRING", "NULLABLE"),
     ("schema_changes", "STRING", "NULLABLE"),
+    ("rows_deleted", "INT64", "NULLABLE"),
 )
 
 
@@ -58,6 +60,7 @@ class SyncResult:
     status: str
     error: str | None = None
     schema_changes: str | None = None
+    rows_deleted: int = 0  # raw rows marked deleted at the source by this sync (el/deletes.py)
     # Not logged: whether rerunning the same sync could succeed (False for a type change only a
     # full refresh resolves), so an orchestrator does not retry what cannot pass.
     retryable: bool = True

@@ -1,4 +1,5 @@
-"""Airflow tasks of the Airbyte backend (EL_BACKEND=airbyte): trigger the connection, wait for the job.
+"""Airflow tasks of the Airbyte backend (EL_BACKEND=airbyte): trigger the connection, wait for the job,
+then mark the rows the source hard-deleted (`el/deletes.py`).
 
 `AirbyteTriggerSyncOperator` (asynchronous: it only submits the job and returns its id) followed by
 a deferrable job sensor that frees its worker slot while Airbyte runs. The sensor adds Airbyte's
@@ -77,9 +78,13 @@ class AirbyteSyncSensor(AirbyteJobSensor):
 
 
 def airbyte_extract_load_tasks(
-    settings: Settings, airbyte_conn_id: str = AIRBYTE_CONN_ID
+    settings: Settings, airbyte_conn_id: str = AIRBYTE_CONN_ID, reconcile_deletes: bool = True
 ) -> tuple[BaseOperator, BaseOperator]:
-    """Create the Airbyte branch in the current DAG/TaskGroup; returns (first_task, last_task)."""
+    """Create the Airbyte branch in the current DAG/TaskGroup; returns (first_task, last_task).
+
+    With ``reconcile_deletes`` (and a catalog stream declared ``deletes: hard``) the last task marks
+    the rows the source hard-deleted.
+    """
     if not settings.airbyte_connection_id:
         raise ConfigError(
             "EL_BACKEND=airbyte needs AIRBYTE_CONNECTION_ID; run `marketplace-elt el airbyte apply` and set it"
@@ -99,4 +104,22 @@ def airbyte_extract_load_tasks(
         doc_md="Waits (deferred, no worker slot) until the Airbyte job ends; fails with Airbyte's reason.",
     )
     trigger >> wait
-    return trigger, wait
+    from marketplace_elt.el.catalog import load_catalog
+
+    if not reconcile_deletes or not any(stream.captures_deletes for stream in load_catalog().streams):
+        return trigger, wait
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    from marketplace_elt.orchestration import tasks
+
+    reconcile = PythonOperator(
+        task_id="reconcile_deletes",
+        python_callable=tasks.reconcile_deletes,
+        op_kwargs={"job_id": trigger.output},
+        doc_md=(
+            "Marks raw rows whose key the source no longer has (`_ab_cdc_deleted_at`), for the streams "
+            "declared `deletes: hard`: Airbyte's incremental (non-CDC) syncs do not see hard deletes."
+        ),
+    )
+    wait >> reconcile
+    return trigger, reconcile

@@ -36,6 +36,13 @@ def extract_load_stream(stream: str) -> dict[str, Any]:
     return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
 
 
+def reconcile_deletes(job_id: Any = 0) -> dict[str, int]:
+    """After an Airbyte sync: mark raw rows the source hard-deleted; returns rows marked per stream."""
+    from marketplace_elt.el.deletes import reconcile_streams
+
+    return reconcile_streams(get_settings(), sync_id=int(job_id or 0))
+
+
 def gate_raw(run_id: str) -> None:
     """Source freshness (dbt) + the raw Great Expectations suite. Fails the task on a breach."""
     from marketplace_elt.quality import freshness_outcomes, run_gate

@@ -159,7 +159,11 @@ class EmbeddedPostgres:
     def _start_server(self) -> None:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         _chown_to_server_user(self.socket_dir)
-        opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        # wal_level=logical: the CDC mode (DELETE_CAPTURE=cdc) reads changes through logical replication slots
+        opts = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
+            " -c wal_level=logical -c max_replication_slots=20"
+        )
         result = self._pg_ctl("-o", opts, "-l", str(self.log_file), "-w", "-t", "60", "start", check=False)
         if result.returncode != 0:
             tail = self.log_file.read_text().strip().splitlines()[-1:] if self.log_file.exists() else []

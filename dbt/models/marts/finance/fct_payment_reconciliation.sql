@@ -11,7 +11,7 @@
 
 -- refs used only by incremental runs:
 -- depends_on: {{ ref('stg_marketplace__orders') }}
--- depends_on: {{ ref('stg_marketplace__payments') }}
+-- depends_on: {{ ref('base_marketplace__payments') }}
 
 {#
     One row per order: what the order says is due against what the payment events moved, in the
@@ -53,7 +53,7 @@ touched_orders as (
 
     {{ orders_loaded_in_window({
         'stg_marketplace__orders': 'extracted_at',
-        'stg_marketplace__payments': 'last_delivery_extracted_at',
+        'base_marketplace__payments': 'extracted_at',
     }) }}
 
 )

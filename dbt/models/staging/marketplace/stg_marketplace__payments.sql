@@ -8,6 +8,7 @@ with
 deliveries as (
 
     select * from {{ ref('base_marketplace__payments') }}
+    where deleted_at_source is null
 
 ),
 

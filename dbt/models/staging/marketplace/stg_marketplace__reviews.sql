@@ -18,6 +18,8 @@ source as (
         updated_at,
         _airbyte_extracted_at
     from {{ source('marketplace', 'reviews') }}
+    -- reviews the source hard-deleted (marked by extract-load) are gone
+    where _ab_cdc_deleted_at is null
 
 ),
 

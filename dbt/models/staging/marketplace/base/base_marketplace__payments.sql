@@ -4,6 +4,10 @@
     'refunded', may be delivered again; Airbyte's append mode stores it as a second record). The
     staging model stg_marketplace__payments deduplicates these by event_id; the replay audit mart
     reads this one.
+
+    A row the source hard-deleted stays here with deleted_at_source set (and the extracted_at of
+    the sync that saw the deletion), so incremental facts recompute its order; every model that
+    reads this one for live payments leaves those rows out.
 #}
 with
 
@@ -23,7 +27,8 @@ source as (
         processed_at,
         event_id,
         event_timestamp,
-        _airbyte_extracted_at
+        _airbyte_extracted_at,
+        _ab_cdc_deleted_at
     from {{ source('marketplace', 'payments') }}
 
 ),
@@ -44,7 +49,8 @@ renamed as (
         cast(processed_at as timestamp) as processed_at,
         {{ null_if_sentinel('event_id') }} as event_id,
         cast(event_timestamp as timestamp) as event_at,
-        _airbyte_extracted_at as extracted_at
+        _airbyte_extracted_at as extracted_at,
+        _ab_cdc_deleted_at as deleted_at_source
     from source
 
 ),
