@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -83,3 +84,16 @@ def drop(settings: Settings, isolated: Settings) -> None:
     db = urlsplit(isolated.source_admin_url).path.lstrip("/")
     with psycopg.connect(EmbeddedPostgres(settings).superuser_conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+
+
+def workspace(settings: Settings, name: str, **changes: object) -> Iterator[Settings]:
+    """A module fixture's body: a private source database (schema created) and raw/staging/marts
+    datasets, with ``changes`` applied to the settings; dropped afterwards unless TEST_KEEP_SERVICES."""
+    from marketplace_sim import init
+
+    isolated = dataclasses.replace(isolated_settings(settings, name, all_datasets=True), **changes)  # type: ignore[arg-type]
+    create(settings, isolated)
+    init(isolated)
+    yield isolated
+    if not os.environ.get("TEST_KEEP_SERVICES"):
+        drop(settings, isolated)

@@ -40,6 +40,21 @@ def replicator_credentials(settings: Settings) -> tuple[str, str | None]:
     return role, unquote(url.password) if url.password is not None else None
 
 
+def _may_set_password(conn: psycopg.Connection, role: str) -> bool:
+    """False when the read-only role has REPLICATION (CDC mode) and we are not a superuser: only a
+    superuser may change such a role, so its password stays with whoever granted REPLICATION (on the
+    embedded server, `services up` sets it as the superuser at every start)."""
+    row = conn.execute(
+        "SELECT r.rolreplication AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+        "FROM pg_roles r WHERE r.rolname = %s",
+        [role],
+    ).fetchone()
+    if row and row[0]:
+        log.info("role %s has REPLICATION: its password is left to the administrator (superuser)", role)
+        return False
+    return True
+
+
 def apply_schema(conn: psycopg.Connection, settings: Settings) -> None:
     """Run schema.sql, meta.sql and roles.sql (all idempotent) and set the replicator's password."""
     role, password = replicator_credentials(settings)
@@ -48,7 +63,7 @@ def apply_schema(conn: psycopg.Connection, settings: Settings) -> None:
         conn.execute(META_SQL.read_bytes())
         conn.execute("SELECT set_config('marketplace.replicator_role', %s, true)", [role])
         conn.execute(ROLES_SQL.read_bytes())
-        if password is not None:
+        if password is not None and _may_set_password(conn, role):
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
     except psycopg.errors.InsufficientPrivilege as exc:
         raise UserError(
@@ -75,11 +90,13 @@ def prepare_cdc(settings: Settings) -> bool:
     server = EmbeddedPostgres(settings)
     if not server.points_here(settings.source_admin_url):
         return False
-    role, _ = replicator_credentials(settings)
+    role, password = replicator_credentials(settings)
     dbname = urlsplit(settings.source_admin_url).path.lstrip("/") or "marketplace"
     catalog = load_catalog()
     with psycopg.connect(server.superuser_conninfo(dbname), autocommit=True) as conn:
         conn.execute(sql.SQL("ALTER ROLE {} REPLICATION").format(sql.Identifier(role)))
+        if password is not None:  # from now on only a superuser may set it (see _may_set_password)
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
         for stream in catalog.streams:
             name = slot_name(stream.name)
             if (

@@ -7,43 +7,61 @@ fixture is the hand-written minisource plus a payment settling order ORD-2 (as i
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from marketplace_elt.bigquery import query_rows
 from marketplace_elt.el import SyncResult, sync
 from marketplace_elt.el.cdc import peek_changes, slot_name
+from marketplace_elt.services.postgres import EmbeddedPostgres
 from marketplace_elt.settings import Settings
+from marketplace_sim import init
 from tests.el import minisource as m
 from tests.el.test_hard_deletes import PAY3, PAY3_ROW, raw, reconciliation
-from tests.isolation import create, drop, isolated_settings
+from tests.isolation import isolated_settings, workspace
 
 STREAMS = ["payments", "reviews"]
+CDC_ROLE = "marketplace_replicator_cdc"
 R2 = "00000000-0000-4000-8000-0000000000e9"
+
+
+def _as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    credentials = f"{role}:{parts.password}@" if parts.password is not None else f"{role}@"
+    return urlunsplit((parts.scheme, credentials + parts.netloc.rpartition("@")[2], *parts[2:]))
 
 
 @pytest.fixture(scope="module")
 def cdc_settings(services: Settings) -> Iterator[Settings]:
-    from marketplace_sim import init
-
-    isolated = dataclasses.replace(isolated_settings(services, "cdc_mode", all_datasets=True), delete_capture="cdc")
-    create(services, isolated)
-    init(isolated)
+    # roles are the server's: CDC gets its own read-only role so REPLICATION does not leak to the
+    # role every other test module shares
+    url = _as_role(isolated_settings(services, "cdc_mode").source_db_url, CDC_ROLE)
+    workspace_ = workspace(services, "cdc_mode", delete_capture="cdc", source_db_url=url)
+    isolated = next(workspace_)
     yield isolated
-    # slots are the server's, not the database's: one left behind would hold WAL on the shared server
+    # slots are the server's too: one left behind would hold WAL on the shared server
     # (the publications go with the database)
     with psycopg.connect(isolated.source_db_url, autocommit=True) as conn:
         conn.execute(
             "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ANY(%s)",
             [[slot_name(s) for s in STREAMS]],
         )
+    next(workspace_, None)  # drops the database and datasets
     if not os.environ.get("TEST_KEEP_SERVICES"):
-        drop(services, isolated)
+        with psycopg.connect(EmbeddedPostgres(services).superuser_conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(CDC_ROLE)))
+
+
+def test_init_in_cdc_mode_can_be_repeated(cdc_settings: Settings) -> None:
+    """Once the role has REPLICATION only a superuser may alter it; a second `source init` by the
+    owner must still succeed (it leaves the password alone)."""
+    init(cdc_settings)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ time; these tests pin the exact rows of that story, from the source to staging.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,20 +19,13 @@ from marketplace_elt.bigquery import query_rows
 from marketplace_elt.el import SyncResult, sync
 from marketplace_elt.settings import Settings
 from tests.el import minisource as m
-from tests.isolation import create, drop, isolated_settings
+from tests.isolation import workspace
 
 
 @pytest.fixture(scope="module")
 def corr_settings(services: Settings) -> Iterator[Settings]:
     """A private source database, raw and staging dataset (dbt builds staging views here)."""
-    from marketplace_sim import init
-
-    isolated = isolated_settings(services, "corrections", all_datasets=True)
-    create(services, isolated)
-    init(isolated)
-    yield isolated
-    if not os.environ.get("TEST_KEEP_SERVICES"):
-        drop(services, isolated)
+    yield from workspace(services, "corrections")
 
 
 @pytest.fixture(scope="module")

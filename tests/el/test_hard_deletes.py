@@ -8,7 +8,6 @@ settles order ORD-2, so deleting it must turn that order from balanced into unde
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from marketplace_elt.bigquery import query_rows
 from marketplace_elt.el import SyncResult, sync
 from marketplace_elt.settings import Settings
 from tests.el import minisource as m
-from tests.isolation import create, drop, isolated_settings
+from tests.isolation import workspace
 
 PAY3 = "00000000-0000-4000-8000-0000000000d3"
 PAY3_ROW = (
@@ -34,14 +33,7 @@ MART = "+fct_payment_reconciliation"
 @pytest.fixture(scope="module")
 def del_settings(services: Settings) -> Iterator[Settings]:
     """A private source database and raw/staging/marts datasets."""
-    from marketplace_sim import init
-
-    isolated = isolated_settings(services, "hard_deletes", all_datasets=True)
-    create(services, isolated)
-    init(isolated)
-    yield isolated
-    if not os.environ.get("TEST_KEEP_SERVICES"):
-        drop(services, isolated)
+    yield from workspace(services, "hard_deletes")
 
 
 @pytest.fixture(scope="module")

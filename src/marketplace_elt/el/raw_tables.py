@@ -185,6 +185,17 @@ def _incompatible(stream: Stream, column: Column, raw_type: str) -> Incompatible
     )
 
 
+def _created(stream: Stream, columns: list[Column]) -> RawTable:
+    """The RawTable of a table this sync has just created."""
+    return RawTable(
+        existed=False,
+        columns=[c.name for c in columns],
+        added=[],
+        dropped=[],
+        tracks_deletes=stream.captures_deletes,
+    )
+
+
 def prepare_raw_table(
     bq: bigquery.Client, settings: Settings, stream: Stream, columns: list[Column], replacing: bool
 ) -> RawTable:
@@ -202,13 +213,7 @@ def prepare_raw_table(
     except NotFound:
         _create(bq, settings, stream, columns)
         log.info("%s: created raw table %s", stream.name, table_id(settings, stream.name))
-        return RawTable(
-            existed=False,
-            columns=[c.name for c in columns],
-            added=[],
-            dropped=[],
-            tracks_deletes=stream.captures_deletes,
-        )
+        return _created(stream, columns)
 
     raw_types = {
         f.name: _LEGACY_TYPES.get(f.field_type, f.field_type)
@@ -221,13 +226,7 @@ def prepare_raw_table(
         log.warning("%s: column types changed (%s); recreating the raw table", stream.name, incompatible[0].name)
         bq.delete_table(table_id(settings, stream.name))
         _create(bq, settings, stream, columns)
-        return RawTable(
-            existed=False,
-            columns=[c.name for c in columns],
-            added=[],
-            dropped=[],
-            tracks_deletes=stream.captures_deletes,
-        )
+        return _created(stream, columns)
     if incompatible:
         raise _incompatible(stream, incompatible[0], raw_types[incompatible[0].name])
     widened = [(c.name, raw_types[c.name], c.bq_type) for c in changed]
