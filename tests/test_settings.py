@@ -60,6 +60,8 @@ BAD_SETTINGS = [
     ("PIPELINE_SCHEDULE", "@fortnightly", "neither a cron expression nor an Airflow preset"),
     ("ALERT_WEBHOOK_URL", "not a url", "is not an http(s) URL with a host"),
     ("ALERT_WEBHOOK_URL", "ftp://hooks.example.com/x", "is not an http(s) URL with a host"),
+    ("OPENLINEAGE_TRANSPORT", "marquez", "is not file, console, off or a transport JSON"),
+    ("OPENLINEAGE_TRANSPORT", '{"url": "http://marquez:5000"}', "is not file, console, off or a transport JSON"),
     ("AIRBYTE_API_URL", "localhost:8000", "is not an http(s) URL with a host"),
     ("SOURCE_DB_URL", "postgresql://reader:" + "pw@db.internal:port/shop", "is not a PostgreSQL URL"),
     ("SOURCE_DB_URL", "mysql://reader@db.internal/shop", "is not a PostgreSQL URL"),
@@ -129,6 +131,8 @@ def test_schedule_presets_are_airflows_own() -> None:
         ("AIRFLOW_DB_URL", "postgresql+psycopg2://airflow@db.internal:5432/airflow"),
         ("SOURCE_DB_URL", "postgresql://reader@/shop?host=/var/run/postgresql"),
         ("PIPELINE_DEADLINE_MINUTES", "0"),
+        ("OPENLINEAGE_TRANSPORT", "off"),
+        ("OPENLINEAGE_TRANSPORT", '{"type": "http", "url": "http://marquez:5000"}'),
     ],
 )
 def test_valid_values_pass(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:

@@ -96,6 +96,20 @@ def _pattern(regex: str, what: str, example: str) -> Parser:
     return parse
 
 
+def _lineage_transport(name: str, raw: str) -> str:
+    """file, console, off, or an OpenLineage client transport as a JSON object with a "type"."""
+    if raw in ("file", "console", "off"):
+        return raw
+    example = '{"type": "http", "url": "http://marquez:5000"}'
+    try:
+        spec = json.loads(raw)
+    except ValueError:
+        spec = None
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise ConfigError(f"{name}={raw!r} is not file, console, off or a transport JSON; set it to e.g. '{example}'")
+    return raw
+
+
 def _url_parts(raw: str) -> SplitResult | None:
     """The URL split, or None when it is malformed (a port that is not a number, a broken IPv6 host)."""
     try:
@@ -422,6 +436,12 @@ class Settings:
         "120",
         "alert if a run is not done after this (0: no deadline)",
         _whole(0, 10080, 120),
+    )
+    openlineage_transport: str = setting(
+        "OPENLINEAGE_TRANSPORT",
+        "file",
+        "OpenLineage events: file (MELT_HOME/logs/openlineage/), console, off, or a transport as JSON",
+        _lineage_transport,
     )
     alert_webhook_url: str = setting(
         "ALERT_WEBHOOK_URL",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,8 +15,12 @@ import pytest
 from marketplace_elt.bigquery import query_rows
 from marketplace_elt.orchestration import local_airflow
 from marketplace_elt.orchestration.dag import DAG_ID
+from marketplace_elt.orchestration.finance_export_dag import DAG_ID as EXPORT_DAG_ID
+from marketplace_elt.orchestration.lineage import events_file
+from marketplace_elt.publish import published_models
 from marketplace_elt.settings import Settings
 from tests.marts_fingerprint import marts_fingerprint
+from tests.orchestration.asset_events import asset_uris_emitted_by
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +44,12 @@ def marts_before_scheduling(airflow_api: local_airflow.AirflowApi, settings: Set
 
 
 def _wait_for_runs(
-    api: local_airflow.AirflowApi, run_type: str, count: int, timeout: float = 2400
+    api: local_airflow.AirflowApi, run_type: str, count: int, timeout: float = 2400, dag_id: str = DAG_ID
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     runs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        runs = [r for r in api.runs(DAG_ID) if r["run_type"] == run_type]
+        runs = [r for r in api.runs(dag_id) if r["run_type"] == run_type]
         if len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs):
             return runs
         time.sleep(10)
@@ -73,6 +78,49 @@ def test_scheduled_run_succeeds_and_changes_no_mart(
     assert states["publish_marts"] == "success"
     after = marts_fingerprint(settings)
     assert {t: v[:2] for t, v in after.items()} == {t: v[:2] for t, v in marts_before_scheduling.items()}
+
+
+def test_a_successful_publish_starts_the_asset_scheduled_export(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
+) -> None:
+    """The scheduled run's publish emits the reconciliation asset; the scheduler then starts the
+    finance export, whose file holds exactly the published mart's rows."""
+    (run,) = _wait_for_runs(airflow_api, "scheduled", 1)
+    assert run["state"] == "success"
+    exports = _wait_for_runs(airflow_api, "asset_triggered", 1, timeout=600, dag_id=EXPORT_DAG_ID)
+    assert [r["state"] for r in exports] == ["success"] * len(exports), exports
+    uri = f"bigquery://{settings.bq_project}/{settings.marts_dataset}/fct_payment_reconciliation"
+    assert uri in asset_uris_emitted_by(settings, str(run["dag_run_id"]))
+    table = f"`{settings.bq_project}.{settings.marts_dataset}.fct_payment_reconciliation`"
+    (count,) = query_rows(settings, f"SELECT COUNT(*) AS n FROM {table}")
+    files = sorted((settings.home / "exports" / "fct_payment_reconciliation").glob("*.csv"))
+    assert files, "the export wrote no file"
+    with files[-1].open() as f:
+        assert sum(1 for _ in f) - 1 == count["n"] > 0
+
+
+def test_runs_are_recorded_as_openlineage_events(
+    airflow_api: local_airflow.AirflowApi, marts_before_scheduling: dict[str, tuple[object, ...]], settings: Settings
+) -> None:
+    """The file transport holds a START and a COMPLETE per task: publish_marts with every published
+    mart as an output dataset, the export with the reconciliation mart as its input."""
+    _wait_for_runs(airflow_api, "scheduled", 1)
+    _wait_for_runs(airflow_api, "asset_triggered", 1, timeout=600, dag_id=EXPORT_DAG_ID)
+    events = [json.loads(line) for line in events_file(settings).read_text().splitlines() if line.strip()]
+    completed = [e for e in events if e["eventType"] == "COMPLETE"]
+    jobs = {e["job"]["name"] for e in completed}
+    assert {f"{DAG_ID}.gate_marts", f"{DAG_ID}.marts.fct_orders_model_build", DAG_ID} <= jobs, sorted(jobs)[:20]
+    assert all(e["job"]["namespace"] == "marketplace_elt" for e in completed)
+    started = {e["job"]["name"] for e in events if e["eventType"] == "START"}
+    assert f"{DAG_ID}.publish_marts" in started
+    recon_name = f"{settings.bq_project}.{settings.marts_dataset}.fct_payment_reconciliation"
+    recon = {"namespace": "bigquery", "name": recon_name}
+    publish = [e for e in completed if e["job"]["name"] == f"{DAG_ID}.publish_marts"]
+    assert publish, "publish_marts sent no COMPLETE event"
+    outputs = [{"namespace": d["namespace"], "name": d["name"]} for d in publish[-1]["outputs"]]
+    assert recon in outputs and len(outputs) == len(published_models(settings))
+    export = [e for e in completed if e["job"]["name"] == f"{EXPORT_DAG_ID}.export_payment_reconciliation"]
+    assert export and [{"namespace": d["namespace"], "name": d["name"]} for d in export[-1]["inputs"]] == [recon]
 
 
 def test_backfill_over_rest_matches_the_scheduled_marts(

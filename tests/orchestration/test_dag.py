@@ -31,7 +31,28 @@ def test_dag_file_imports_without_errors_in_a_fresh_process(
     env = {**os.environ, **airflow_environment}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     lines = out.stdout.strip().splitlines()
-    assert lines[-2:] == ["['marketplace_elt']", "{}"], out.stderr[-2000:]
+    assert lines[-2:] == ["['marketplace_elt', 'marketplace_finance_export']", "{}"], out.stderr[-2000:]
+
+
+def test_publish_announces_every_published_mart_as_an_asset(dag, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Only publish_marts produces assets, one per published mart, named by its BigQuery URI."""
+    from marketplace_elt.publish import published_models
+
+    producers = {tid: t.outlets for tid, t in dag.task_dict.items() if t.outlets}
+    assert list(producers) == ["publish_marts"]
+    uris = {a.uri for a in producers["publish_marts"]}
+    marts = published_models(settings)
+    assert uris == {f"bigquery://{settings.bq_project}/{settings.marts_dataset}/{m}" for m in marts}
+
+
+def test_the_finance_export_is_scheduled_on_the_published_reconciliation(settings: Settings) -> None:
+    from marketplace_elt.orchestration.finance_export_dag import build_finance_export_dag
+
+    consumer = build_finance_export_dag(settings)
+    uri = f"bigquery://{settings.bq_project}/{settings.marts_dataset}/fct_payment_reconciliation"
+    assert [a.uri for a in consumer.timetable.asset_condition.objects] == [uri]
+    assert list(consumer.task_dict) == ["export_payment_reconciliation"]
+    assert consumer.task_dict["export_payment_reconciliation"].on_failure_callback
 
 
 def test_groups_and_gates_run_in_order(dag) -> None:  # type: ignore[no-untyped-def]
@@ -73,7 +94,10 @@ def test_every_dbt_model_has_a_task(dag, dbt_manifest: Path) -> None:  # type: i
 def test_production_behaviour_settings(dag, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     assert dag.max_active_runs == 1
     assert dag.catchup is False
-    assert dag.owner == "data-platform"
+    # Cosmos gives each dbt task its model's meta owner, so the UI shows who owns each mart
+    assert dag.default_args["owner"] == "data-platform"
+    assert dag.task_dict["marts.fct_payment_reconciliation_model_build"].owner == "finance-analytics"
+    assert dag.task_dict["gate_marts"].owner == "data-platform"
     assert "docs/runbook.md" in dag.doc_md
     assert dag.deadline is not None
     for task_id, task in dag.task_dict.items():

@@ -7,9 +7,11 @@ import dataclasses
 from marketplace_drills.webhook import AlertReceiver as WebhookReceiver
 from marketplace_elt.bigquery import client
 from marketplace_elt.pipeline.run import RunSummary, run_pipeline
+from marketplace_elt.publish import published_models
 from marketplace_elt.settings import Settings
 from tests.conftest import TEST_SCALE, TEST_SEED
 from tests.marts_fingerprint import marts_fingerprint
+from tests.orchestration.asset_events import asset_uris_emitted_by
 
 INJECTED = "ORD-INJECTED-"
 
@@ -39,6 +41,12 @@ def test_rows_missing_from_the_source_fail_gate_staging(pipeline_run: RunSummary
     assert downstream and all(s != "success" for s in downstream.values()), downstream
     assert failed.task_states["publish_marts"] != "success"
     assert marts_fingerprint(settings) == before
+    # the successful run announced every published mart; the failed one announced nothing, so the
+    # asset-scheduled finance export does not start on data that did not pass
+    marts = published_models(settings)
+    announced = asset_uris_emitted_by(settings, pipeline_run.run_id)
+    assert [u.rsplit("/", 1)[-1] for u in announced] == marts
+    assert asset_uris_emitted_by(settings, failed.run_id) == []
     alerts = [p for p in hook.payloads if p["task_id"] == "gate_staging"]
     assert len(alerts) == 1, hook.payloads
     assert "stg_marketplace__orders" in alerts[0]["reason"] or "orders" in alerts[0]["reason"]

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from marketplace_elt.orchestration.lineage import transport_config
 from marketplace_elt.settings import PROJECT_ROOT, Settings
 
 ADMIN_USER = "admin"
@@ -106,5 +107,6 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
     }
     admin_password(settings)
+    env.update(transport_config(settings))
     env.update(connections(settings))
     return env

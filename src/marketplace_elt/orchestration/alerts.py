@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from marketplace_elt.orchestration.dag import DAG_ID as ELT_DAG_ID
+from marketplace_elt.orchestration.impact import Impact, impact_of, load_manifest
 from marketplace_elt.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -118,8 +120,10 @@ def failure_message(context: dict[str, Any]) -> dict[str, Any]:
     run_id = getattr(ti, "run_id", context.get("run_id", "?"))
     error = context.get("exception")
     reason = str(error).strip().splitlines()[0][:500] if error else "unknown error"
+    impact = _impact(task_id) if dag_id == ELT_DAG_ID else None
     text = (
         f":red_circle: *{dag_id}* task `{task_id}` failed (run `{run_id}`): {reason}. "
+        f"{_impact_line(dag_id, impact)}"
         f"Runbook: docs/runbook.md#{task_id.split('.')[0].replace('_', '-')}"
     )
     return {
@@ -129,7 +133,27 @@ def failure_message(context: dict[str, Any]) -> dict[str, Any]:
         "run_id": run_id,
         "try_number": getattr(ti, "try_number", None),
         "reason": reason,
+        "owners": list(impact.owners) if impact else [],
+        "impact_tier": impact.tier if impact else None,
+        "affected_marts": list(impact.marts) if impact else [],
     }
+
+
+def _impact_line(dag_id: str, impact: Impact | None) -> str:
+    if impact:
+        return impact.line() + " "
+    return "Impact: unknown (dbt manifest unreadable). " if dag_id == ELT_DAG_ID else ""
+
+
+def _impact(task_id: str) -> Impact | None:
+    """Owners and tier of the marts the failed task holds back (dbt meta); None if unreadable."""
+    from marketplace_elt.transform.dbt import manifest_path
+
+    try:
+        return impact_of(task_id, load_manifest(manifest_path(get_settings())))
+    except Exception as exc:  # the alert must go out even when the manifest cannot be read
+        log.error("could not work out the failure's impact (%s); alert sent without owners", exc)
+        return None
 
 
 def notify_failure(context: dict[str, Any]) -> None:

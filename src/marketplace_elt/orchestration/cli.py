@@ -24,14 +24,16 @@ def _start(args: argparse.Namespace) -> int:
     from marketplace_elt.orchestration import local_airflow
     from marketplace_elt.orchestration.airflow_env import ADMIN_USER, admin_password
     from marketplace_elt.orchestration.dag import DAG_ID
+    from marketplace_elt.orchestration.finance_export_dag import DAG_ID as EXPORT_DAG_ID
 
     _setup(args)
     settings = get_settings()
     print("starting api-server, scheduler, dag-processor, triggerer (about a minute) ...", flush=True)
     url = local_airflow.start(settings)
     api = local_airflow.AirflowApi(settings)
-    api.wait_for_dag(DAG_ID)
-    api.unpause(DAG_ID)
+    for dag_id in (DAG_ID, EXPORT_DAG_ID):  # the export runs on the pipeline's published marts (assets)
+        api.wait_for_dag(dag_id)
+        api.unpause(dag_id)
     print(f"Airflow UI: {url}/dags/{DAG_ID}")
     print(f"login: {ADMIN_USER} / {admin_password(settings)}")
     print("stop with: marketplace-elt airflow stop")

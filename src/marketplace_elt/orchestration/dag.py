@@ -40,7 +40,7 @@ DOC_MD = """
 | `prepare_marts` | `<marts>__audit` := the published marts; leftovers of failed builds dropped | BigQuery down |
 | `marts` | finance, core, marketing, audit marts built into `<marts>__audit`, with their tests | a model/test |
 | `gate_marts` | on the build: invalid payments of the latest load, audit marts non-empty | bad numbers |
-| `publish_marts` | ledger row; every mart copied from the build into `<marts>` (previous kept) | BigQuery down |
+| `publish_marts` | ledger row; marts copied from the build into `<marts>` (previous kept); assets | BigQuery down |
 
 Write-audit-publish: readers only ever see marts that passed their tests and `gate_marts`. A failed
 gate or test leaves `<marts>` exactly as the last good run published it; `marketplace-elt marts
@@ -219,6 +219,7 @@ def build_dag(settings: Settings | None = None) -> DAG:
     from airflow.sdk import DAG
 
     from marketplace_elt.orchestration import tasks
+    from marketplace_elt.orchestration.assets import published_mart_assets
 
     settings = settings or get_settings()
     with DAG(
@@ -260,6 +261,8 @@ def build_dag(settings: Settings | None = None) -> DAG:
         publish = PythonOperator(
             task_id="publish_marts",
             python_callable=tasks.publish_marts,
+            # Its assets fire only when the publish succeeds: downstream DAGs see audited marts only.
+            outlets=published_mart_assets(settings),
             op_kwargs={
                 "run_id": "{{ run_id }}",
                 "data_interval_start": INTERVAL_START,

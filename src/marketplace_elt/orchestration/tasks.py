@@ -107,3 +107,12 @@ def publish_marts(run_id: str, data_interval_start: str, data_interval_end: str)
     docs = data_docs_dir(settings)  # each gate already refreshed the docs incrementally
     log.info("data docs: %s (served at /gx-docs/ in the Airflow UI)", docs)
     return {"run_id": run_id, "published": result.tables, "reconciliation": summary, "data_docs": str(docs)}
+
+
+def export_mart(table: str) -> dict[str, Any]:
+    """Export a published mart to a CSV file named by the run that published it (idempotent)."""
+    from marketplace_elt.publish.exports import export_published
+
+    result = export_published(get_settings(), table)
+    log.info("%s", result.line())
+    return {"table": table, "publish_run_id": result.publish_run_id, "rows": result.rows, "path": str(result.path)}
