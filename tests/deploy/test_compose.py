@@ -119,6 +119,12 @@ def airflow_options() -> dict[str, set[str]]:
         if path.name == "provider_info.py":
             cosmos_keys |= set(re.findall(r'"(\w+)":\s*\{\s*"description"', text))
     options["cosmos"] = cosmos_keys
+    # Providers declare their sections in get_provider_info()["config"] ([openlineage] and others).
+    from airflow.providers_manager import ProvidersManager
+
+    for provider in ProvidersManager().providers.values():
+        for section, body in (provider.data.get("config") or {}).items():
+            options.setdefault(section, set()).update((body or {}).get("options") or {})
     return options
 
 
