@@ -1,4 +1,4 @@
-"""The hand-computed dbt unit tests of the marketing and audit marts exist, have fixtures, and are
+"""The hand-computed dbt unit tests of the marts (marketing, audit and the gold extras) exist, have fixtures, and are
 selected by the build the suite runs on the emulator (test_dbt_on_emulator: `dbt build --exclude
 audit_run_ledger`), so a regression in their logic fails `test_build_is_green`. No warehouse needed."""
 
@@ -19,6 +19,11 @@ MART_UNIT_TESTS = {
     "mart_audit_daily": "audit_daily_counts_invalid_rows_and_reasons",
     "mart_audit_payment_replays": "audit_payment_replays_list_every_discarded_delivery",
     "int_loaded_rows__validated": "loaded_rows_name_every_broken_check",
+    "dim_date": "dim_date_iso_weeks_and_holidays_across_a_year_boundary",
+    "dim_product_history": "dim_product_history_versions_from_the_snapshot",
+    "fct_monthly_sales_growth": "sales_growth_compares_each_month_with_a_year_earlier",
+    "fct_customer_lifetime_value": "customer_lifetime_value_per_buyer_on_eligible_orders",
+    "fct_monthly_refund_rates": "refund_rates_per_month_and_category",
 }
 
 # singular tests that check a mart against an independently computed oracle
@@ -28,6 +33,16 @@ ORACLE_TESTS = {
     "assert_audit_daily_counts_every_staged_row": {"mart_audit_daily", "base_marketplace__payments"},
     "assert_payment_dedup_drops_nothing_silently": {"stg_marketplace__payments", "mart_audit_payment_replays"},
     "assert_completed_payments_match_raw_events": {"stg_marketplace__payments"},
+    "assert_dim_date_matches_bigquery_calendar": {"dim_date", "holidays"},
+    "assert_dim_date_covers_every_order_date": {"dim_date", "fct_orders"},
+    "assert_product_history_current_versions_match_products": {"dim_product_history", "stg_marketplace__products"},
+    "assert_sales_growth_matches_orders_a_year_earlier": {"fct_monthly_sales_growth", "int_orders__enriched"},
+    "assert_customer_lifetime_value_matches_order_lines": {"fct_customer_lifetime_value", "int_order_items__enriched"},
+    "assert_refund_rates_match_payments": {
+        "fct_monthly_refund_rates",
+        "int_orders__enriched",
+        "int_payments__aggregated_to_orders",
+    },
     # the generic tests themselves, on fixtures with known bad rows (reads no model)
     "assert_generic_tests_flag_known_bad_rows": set(),
 }
