@@ -358,7 +358,7 @@ def test_the_emulator_serves_the_settings_project_and_ports(compose: ComposeFile
     settings_env = compose.services["airflow-init"].environment(dotenv)
     emulator = compose.services["bq-emulator"]
     args = emulator.command(dotenv)
-    assert args[:2] == ["bqemulator", "start"] and "--persistent" in args
+    assert args[:3] == ["python", "/opt/bq_emulator/launch.py", "start"] and "--persistent" in args
 
     def arg(flag: str) -> str:
         return args[args.index(flag) + 1]

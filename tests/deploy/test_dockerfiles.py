@@ -227,6 +227,10 @@ def test_emulator_image_installs_its_lock_and_the_spatial_extension() -> None:
     instructions = parse_dockerfile(ROOT / "bq_emulator" / "Dockerfile")
     copies = [copy_sources(i) for i in instructions if i.keyword == "COPY"]
     assert ["bq_emulator/requirements.lock"] in copies
+    # the launcher the compose command starts, with the retention that makes it skip per-write copies
+    assert ["bq_emulator/launch.py"] in copies
+    envs = " ".join(i.args for i in instructions if i.keyword == "ENV")
+    assert "BQEMU_TIME_TRAVEL_RETENTION_DAYS=0" in envs
     runs = " ".join(i.args for i in instructions if i.keyword == "RUN")
     assert re.search(r"pip install -r \S*requirements\.lock", runs)
     assert "spatial.duckdb_extension" in runs and ".duckdb/extensions" in runs

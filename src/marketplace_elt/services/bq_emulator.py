@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DUCKDB_VERSION = "v1.5.5"
 EMULATOR_VENV = Path(os.environ.get("BQ_EMULATOR_VENV", str(PROJECT_ROOT / ".venv-bqemulator")))
+LAUNCHER = PROJECT_ROOT / "bq_emulator" / "launch.py"
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,11 @@ class BigQueryEmulator:
         self.port = settings.bq_emulator_port
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def executable(self) -> Path:
-        exe = EMULATOR_VENV / "bin" / "bqemulator"
-        if not exe.exists():
+    def command(self) -> list[str]:
+        """The emulator's CLI, started through bq_emulator/launch.py (no per-write snapshot copies)."""
+        if not (EMULATOR_VENV / "bin" / "bqemulator").exists():
             raise ServiceError(f"BigQuery emulator not installed at {EMULATOR_VENV}; run `make install`")
-        return exe
+        return [str(EMULATOR_VENV / "bin" / "python"), str(LAUNCHER)]
 
     def healthy(self) -> bool:
         try:
@@ -108,7 +109,7 @@ class BigQueryEmulator:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._install_spatial_extension()
         cmd = [
-            str(self.executable()),
+            *self.command(),
             "start",
             "--persistent",
             "--data-dir",
@@ -124,7 +125,8 @@ class BigQueryEmulator:
             "--log-format",
             "console",
         ]
-        # No time-travel snapshots: nothing here reads them, and each write would copy the table.
+        # No time-travel snapshots: nothing here reads them, and each write would copy the table
+        # (retention 0 drops them; the launcher skips taking them).
         env = {**os.environ, "HOME": str(self.home_dir), "BQEMU_TIME_TRAVEL_RETENTION_DAYS": "0"}
         with open(self.log_file, "ab") as out:
             proc = subprocess.Popen(
