@@ -166,3 +166,37 @@ def test_the_airbyte_branch_reconciles_raw_tables_written_without_the_cdc_column
         assert all(row["_ab_cdc_deleted_at"] is None for row in raw(airbyte, "payments").values())
     finally:
         bq.delete_dataset(f"{airbyte.bq_project}.{airbyte.raw_dataset}", delete_contents=True, not_found_ok=True)
+
+
+def test_reconciliation_skips_the_key_diff_only_when_the_key_sets_are_equal(
+    del_settings: Settings, owner: psycopg.Connection, caplog: pytest.LogCaptureFixture, tmp_path: Any
+) -> None:
+    """Equal key sets: nothing is marked and no key is moved. A raw key the source lacks is still found
+    when the source holds, at the same time, a key raw has not seen yet (equal counts, different keys)."""
+    from datetime import UTC, datetime
+
+    from marketplace_elt.bigquery import client
+    from marketplace_elt.el.catalog import load_catalog
+    from marketplace_elt.el.deletes import reconcile
+    from marketplace_elt.el.extract import connect_source
+
+    catalog = load_catalog()
+    payments = catalog.select(["payments"])[0]
+    bq = client(del_settings)
+    by_stream(sync(del_settings, ["payments"]))
+    with connect_source(del_settings) as conn, caplog.at_level("INFO", logger="marketplace_elt.el.deletes"):
+        assert reconcile(conn, bq, del_settings, catalog.source_schema, payments, 90, datetime.now(UTC), tmp_path) == 0
+    assert "match raw's live keys" in caplog.text
+
+    ghost = "00000000-0000-4000-8000-0000000000e9"  # live in raw, never in the source
+    unseen = "00000000-0000-4000-8000-0000000000ea"  # in the source, not synced yet
+    table = f"`{del_settings.bq_project}.{del_settings.raw_dataset}.payments`"
+    bq.query(f"INSERT INTO {table} SELECT * REPLACE ('{ghost}' AS id) FROM {table} WHERE id = '{m.PAY1}'").result()
+    owner.execute(PAY3_ROW.replace(PAY3, unseen).replace("'evt_2'", "'evt_unseen'"))
+    caplog.clear()
+    with connect_source(del_settings) as conn, caplog.at_level("INFO", logger="marketplace_elt.el.deletes"):
+        assert reconcile(conn, bq, del_settings, catalog.source_schema, payments, 91, datetime.now(UTC), tmp_path) == 1
+    assert "match raw's live keys" not in caplog.text
+    rows = raw(del_settings, "payments")
+    assert rows[ghost]["_ab_cdc_deleted_at"] is not None
+    assert rows[m.PAY1]["_ab_cdc_deleted_at"] is None and unseen not in rows

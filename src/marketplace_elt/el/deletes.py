@@ -8,10 +8,14 @@ sync's ``_airbyte_extracted_at``, so incremental marts see the order it belonged
 
 Two ways to find the deleted keys (setting ``DELETE_CAPTURE``):
 
-* ``reconcile`` (default, any PostgreSQL): after each incremental sync, a key-only
-  ``COPY (SELECT key::text ...)`` of the source table is loaded into a scratch table beside raw and
-  every live raw row whose key is missing from it is marked. One narrow column per key: at
-  100k payments this is about 4 MB through COPY and one load job.
+* ``reconcile`` (default, any PostgreSQL): after each incremental sync, the source's keys are
+  compared with raw's live keys. First by fingerprint: the count of keys and two sums of 32-bit
+  slices of each key's MD5, one aggregate query on each side (about 0.1 s each at 100k keys);
+  equal fingerprints mean the key sets are equal (a different set with the same count and both
+  sums is a 1 in 2^64 coincidence), so there is nothing to mark and no key is moved. Only when they
+  differ is a key-only ``COPY (SELECT key::text ...)`` of the source table loaded into a scratch
+  table beside raw and every live raw row whose key is missing from it marked. One narrow column
+  per key: at 100k payments this is about 4 MB through COPY and one load job.
 * ``cdc`` (the source runs with ``wal_level=logical``): the stream's logical replication slot
   (el/cdc.py) gives the keys of rows deleted since the last sync, and only those are marked.
 
@@ -159,6 +163,37 @@ def mark_keys(
     return marked
 
 
+Fingerprint = tuple[int, int, int]  # (keys, sum of MD5 bits 0-31, sum of MD5 bits 32-63)
+
+
+def source_fingerprint(conn: psycopg.Connection[Any], schema: str, stream: Stream) -> Fingerprint:
+    """The fingerprint of the source table's primary keys (as text)."""
+    key = sql.SQL("concat_ws(chr(31), {})").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for n in stream.primary_key)
+    )
+    query = sql.SQL(
+        "SELECT count(*), coalesce(sum(('x' || substr(md5(k), 1, 8))::bit(32)::bigint), 0), "
+        "coalesce(sum(('x' || substr(md5(k), 9, 8))::bit(32)::bigint), 0) FROM (SELECT {} AS k FROM {}.{}) keys"
+    ).format(key, sql.Identifier(schema), sql.Identifier(stream.name))
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def raw_fingerprint(bq: bigquery.Client, settings: Settings, stream: Stream) -> Fingerprint:
+    """The fingerprint of the keys raw holds a live (not deleted) row for, as the source computes it."""
+    key = ", ".join(f"CAST(`{k}` AS STRING)" for k in stream.primary_key)
+    query = (
+        "SELECT COUNT(*) AS n, "
+        "COALESCE(SUM(CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(k)), 1, 8)) AS INT64)), 0) AS a, "
+        "COALESCE(SUM(CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(k)), 9, 8)) AS INT64)), 0) AS b "
+        f"FROM (SELECT DISTINCT ARRAY_TO_STRING([{key}], '\\x1f') AS k FROM {quoted(settings, stream.name)} "
+        f"WHERE {CDC_DELETED_AT} IS NULL)"
+    )
+    row = next(iter(bq.query(query).result()))
+    return int(row["n"]), int(row["a"]), int(row["b"])
+
+
 def reconcile(
     conn: psycopg.Connection[Any],
     bq: bigquery.Client,
@@ -170,6 +205,12 @@ def reconcile(
     workdir: Path,
 ) -> int:
     """Compare the source's keys with raw's and mark the rows the source no longer has."""
+    source = source_fingerprint(conn, schema, stream)
+    if source == raw_fingerprint(bq, settings, stream):
+        log.info(
+            "%s: the %s source keys match raw's live keys; no row deleted at the source", stream.name, f"{source[0]:,}"
+        )
+        return 0
     parquet = workdir / f"{stream.name}.keys.parquet"
     key_table: str | None = None
     try:
