@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from pathlib import Path
 
 from marketplace_elt.settings import get_settings
@@ -30,6 +31,12 @@ def _phases(value: str) -> tuple[str, ...]:
     return names
 
 
+def _workspace(value: str) -> str:
+    if not re.match(r"^[a-z][a-z0-9_]{0,26}$", value):
+        raise argparse.ArgumentTypeError(f"workspace {value!r} must be a short lower-case identifier, e.g. bench2")
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
     from marketplace_bench.runner import PHASES, BenchOptions, run_bench, summary_markdown
 
@@ -42,6 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         run_scale=args.run_scale,
         results_dir=args.results_dir,
         keep=args.keep,
+        workspace=args.workspace,
     )
     if not args.verbose:  # per-stream loader lines would drown the figures; -v shows them
         logging.getLogger("marketplace_elt.el").setLevel(logging.WARNING)
@@ -81,4 +89,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     run.add_argument("--results-dir", type=Path, default=None, help="where the JSON goes (default bench/results/)")
     run.add_argument("--keep", action="store_true", help="keep the bench database and datasets afterwards")
+    run.add_argument(
+        "--workspace",
+        type=_workspace,
+        default="bench",
+        metavar="NAME",
+        help="workspace name: source database <db>_NAME, datasets raw_NAME, ... (default bench)",
+    )
     run.set_defaults(handler=_run)

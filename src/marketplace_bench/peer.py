@@ -1,10 +1,12 @@
-"""The library peer of the loader: dlt's `sql_database` source, default configuration, into duckdb.
+"""The library peer of the loader: dlt's `sql_database` source into duckdb, in several configurations.
 
 dlt is not a dependency of the platform. At bench time it is installed into its own virtualenv
 under MELT_HOME (``bench/dlt-venv``, with uv when available, else venv + pip) and the peer runs
-there as a subprocess (`dlt_pipeline.py`), so the platform's lock file never sees it. When the
-install or the run fails, or the run exceeds its time or memory budget, the peer is reported
-unavailable with the reason; no number is made up.
+there as a subprocess (`dlt_pipeline.py`), so the platform's lock file never sees it. Each
+configuration of :data:`CONFIGURATIONS` is one such run: dlt's defaults, and its fastest backends
+(``pyarrow``; ``connectorx``, whose package is installed into the same venv when it first runs).
+When an install or a run fails, or a run exceeds its time or memory budget, that configuration is
+reported unavailable with the reason; no number is made up.
 """
 
 from __future__ import annotations
@@ -25,9 +27,18 @@ from marketplace_elt.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
-# SQLAlchemy 2.1 (dlt's default backend) connects to postgresql:// URLs with psycopg 3 by default.
-DLT_REQUIREMENTS = ("dlt[duckdb,sql_database]==1.31.0", "psycopg[binary]>=3.2")
+# SQLAlchemy 2.1 (dlt's default backend) connects to postgresql:// URLs with psycopg 3 by default;
+# the parquet extra brings pyarrow, which the pyarrow and connectorx backends need.
+DLT_REQUIREMENTS = ("dlt[duckdb,sql_database,parquet]==1.31.0", "psycopg[binary]>=3.2")
+# Extra packages per configuration, installed into the dlt venv when that configuration runs.
+EXTRA_REQUIREMENTS: dict[str, tuple[str, ...]] = {"connectorx": ("connectorx",)}
 SCRIPT = Path(__file__).with_name("dlt_pipeline.py")
+
+CONFIGURATIONS: dict[str, str] = {
+    "defaults": "sql_database source, default backend (sqlalchemy) and chunk size -> duckdb destination",
+    "pyarrow": 'sql_database source, backend="pyarrow" (Arrow tables, Parquet load files) -> duckdb destination',
+    "connectorx": 'sql_database source, backend="connectorx" (ConnectorX reads into Arrow) -> duckdb destination',
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class PeerResult:
     steps: dict[str, float] | None = None
     version: str = ""
     reason: str = ""
+    configuration: str = "defaults"
 
     @property
     def rows_per_s(self) -> float:
@@ -61,6 +73,17 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
+def _pip_install(python: Path, packages: tuple[str, ...], timeout_s: float) -> None:
+    uv = _uv()
+    if uv:
+        cmd = [uv, "pip", "install", "-q", "--python", str(python), *packages]
+    else:
+        cmd = [str(python), "-m", "pip", "install", "-q", *packages]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd[:3])} ...` failed: {_last_line(done.stderr or done.stdout)}")
+
+
 def ensure_venv(settings: Settings, timeout_s: float = 600) -> Path:
     """The dlt virtualenv's python, creating and filling the venv on first use."""
     venv = settings.home / "bench" / "dlt-venv"
@@ -71,22 +94,30 @@ def ensure_venv(settings: Settings, timeout_s: float = 600) -> Path:
         return python
     venv.parent.mkdir(parents=True, exist_ok=True)
     uv = _uv()
-    if uv:
-        steps = [
-            [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
-            [uv, "pip", "install", "-q", "--python", str(python), *DLT_REQUIREMENTS],
-        ]
-    else:
-        steps = [
-            [sys.executable, "-m", "venv", str(venv)],
-            [str(python), "-m", "pip", "install", "-q", *DLT_REQUIREMENTS],
-        ]
-    for cmd in steps:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-        if done.returncode != 0:
-            raise RuntimeError(f"`{' '.join(cmd[:3])} ...` failed: {_last_line(done.stderr or done.stdout)}")
+    create = (
+        [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)]
+        if uv
+        else [sys.executable, "-m", "venv", str(venv)]
+    )
+    done = subprocess.run(create, capture_output=True, text=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise RuntimeError(f"`{' '.join(create[:3])} ...` failed: {_last_line(done.stderr or done.stdout)}")
+    _pip_install(python, DLT_REQUIREMENTS, timeout_s)
     marker.write_text(wanted)
     return python
+
+
+def ensure_extra(python: Path, configuration: str, timeout_s: float = 600) -> None:
+    """Install the extra packages of ``configuration`` into the dlt venv (once; nothing for most)."""
+    packages = EXTRA_REQUIREMENTS.get(configuration, ())
+    if not packages:
+        return
+    marker = python.parent.parent / f".requirements-{configuration}"
+    wanted = "\n".join(packages)
+    if marker.exists() and marker.read_text() == wanted:
+        return
+    _pip_install(python, packages, timeout_s)
+    marker.write_text(wanted)
 
 
 def memory_budget_kib() -> int:
@@ -126,12 +157,27 @@ def _run_guarded(cmd: list[str], env: dict[str, str], cwd: Path, timeout_s: floa
     return proc.returncode, out_path.read_text(), err_path.read_text()
 
 
-def run_peer(settings: Settings, table: str, timeout_s: float = 1800) -> PeerResult:
-    """Load ``table`` with dlt's defaults; PeerResult(available=False, reason=...) when that fails."""
+def run_peer(settings: Settings, table: str, configuration: str = "defaults", timeout_s: float = 1800) -> PeerResult:
+    """Load ``table`` with dlt in ``configuration`` (a key of :data:`CONFIGURATIONS`).
+
+    Returns PeerResult(available=False, reason=...) when dlt or the configuration's packages do not
+    install, or the run fails or exceeds its budgets.
+    """
+    if configuration not in CONFIGURATIONS:
+        raise ValueError(f"unknown dlt configuration {configuration!r}; choose from {', '.join(CONFIGURATIONS)}")
+
+    def unavailable(reason: str) -> PeerResult:
+        return PeerResult(available=False, reason=reason, configuration=configuration)
+
     try:
         python = ensure_venv(settings)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        return PeerResult(available=False, reason=f"could not install dlt into its own venv: {exc}")
+        return unavailable(f"could not install dlt into its own venv: {exc}")
+    try:
+        ensure_extra(python, configuration)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        packages = " ".join(EXTRA_REQUIREMENTS.get(configuration, ()))
+        return unavailable(f"`{packages}` does not install from PyPI into the dlt venv: {exc}")
     workdir = settings.home / "bench" / "dlt-work"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -141,19 +187,19 @@ def run_peer(settings: Settings, table: str, timeout_s: float = 1800) -> PeerRes
         "DLT_DATA_DIR": str(workdir / "data"),
         "DLT_PROJECT_DIR": str(workdir),
     }
-    cmd = [str(python), str(SCRIPT), settings.source_db_url, table, str(workdir)]
+    cmd = [str(python), str(SCRIPT), settings.source_db_url, table, str(workdir), configuration]
     try:
         code, stdout, stderr = _run_guarded(cmd, env, workdir, timeout_s)
     except PeerAborted as exc:
-        return PeerResult(available=False, reason=f"dlt did not finish loading {table}: {exc}")
+        return unavailable(f"dlt did not finish loading {table}: {exc}")
     finally:
         shutil.rmtree(workdir / "pipelines", ignore_errors=True)
     if code != 0:
-        return PeerResult(available=False, reason=f"dlt run failed: {_last_line(stderr or stdout)}")
+        return unavailable(f"dlt run failed: {_last_line(stderr or stdout)}")
     try:
         data = json.loads(stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
-        return PeerResult(available=False, reason=f"dlt printed no result: {_last_line(stdout)}")
+        return unavailable(f"dlt printed no result: {_last_line(stdout)}")
     shutil.rmtree(workdir, ignore_errors=True)
     return PeerResult(
         available=True,
@@ -161,4 +207,5 @@ def run_peer(settings: Settings, table: str, timeout_s: float = 1800) -> PeerRes
         seconds=float(data["seconds"]),
         steps={str(k): float(v) for k, v in data.get("steps", {}).items()},
         version=str(data.get("dlt_version", "")),
+        configuration=configuration,
     )

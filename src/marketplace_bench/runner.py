@@ -2,9 +2,12 @@
 
 Phases (all by default, in this order; each one records its numbers or, if it fails, the reason):
 
-* ``el`` — seed the bench source at the requested scale, read every table with binary COPY (the
-  machine's extraction limit), then a full sync of every stream with the embedded loader;
-* ``peer`` — the orders table through dlt's default configuration (its own venv, a subprocess);
+* ``el`` — seed the bench source at the requested scale; a full sync of every stream with the
+  embedded loader into empty raw tables; the two ceilings of the loader's path for every table
+  (binary COPY, the extraction limit; a bare Parquet load job, the BigQuery side's limit); then a
+  second full sync into the now existing raw tables (the re-sync), with the emulator's disk growth;
+* ``peer`` — the orders table through dlt, in its default and its fastest configurations (its own
+  venv, a subprocess per configuration);
 * ``dbt`` — a plain ``dbt build`` of the project, then the same models under Cosmos in a real DAG
   run under Airflow's scheduler (started for it, triggered over REST), timed from the task
   instances' start and end;
@@ -15,23 +18,32 @@ Phases (all by default, in this order; each one records its numbers or, if it fa
   empty source and warehouse, with the peak memory of PostgreSQL, the emulator and Airflow/dbt.
 
 Everything happens in the ``bench`` workspace (its own source database and datasets, see
-workspace.py), so a developer's data is never touched; ``run`` uses a second one, ``benchrun``.
+workspace.py; ``--workspace`` names another), so a developer's data is never touched; ``run`` uses
+a second one, ``<name>run`` (``benchrun``). Two bench runs never share a workspace: a lock file under
+MELT_HOME/bench makes the second one refuse in one line.
+
+Sync times are the wall time of the whole ``sync()`` call (connecting, the sync log, reading
+state, then the streams); the streams' own durations are kept beside them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from marketplace_bench import figures
+from marketplace_bench.disk import emulator_data_bytes, emulator_data_dir
 from marketplace_bench.machine import machine_info
 from marketplace_bench.report import Target, render_markdown, result_path, write_result
 from marketplace_bench.workspace import Workspace, reset_datasets
@@ -54,6 +66,7 @@ class BenchOptions:
     run_scale: float | None = None  # None: the default of `pipeline run`
     results_dir: Path | None = None
     keep: bool = False
+    workspace: str = "bench"
 
 
 @dataclass
@@ -66,7 +79,8 @@ class BenchState:
     result: dict[str, Any]
     logs: Path
     full_sync: list[Any] = field(default_factory=list)
-    full_sync_s: float | None = None
+    full_sync_s: float | None = None  # wall time of the whole sync() call
+    full_sync_disk: int | None = None  # growth of the emulator's data directory during it
     copy: dict[str, Any] = field(default_factory=dict)
     plain_dbt_s: float | None = None
     targets: list[Target] = field(default_factory=list)
@@ -91,11 +105,7 @@ def _dbt(settings: Settings, args: list[str], log_file: Path) -> tuple[int, floa
     return code, time.perf_counter() - started
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    """numerator / denominator to 4 significant digits (None when either is missing or zero)."""
-    if not numerator or not denominator:
-        return None
-    return float(f"{numerator / denominator:.4g}")
+_ratio = figures.ratio
 
 
 def _one_line(exc: BaseException) -> str:
@@ -122,94 +132,114 @@ def seed_source(state: BenchState) -> None:
     state.result["source_rows"] = table_counts(state.settings)
 
 
-def full_sync(state: BenchState) -> None:
+def timed_sync(settings: Settings, full_refresh: bool) -> tuple[list[Any], float, int | None]:
+    """One whole ``sync()`` call: (per-stream results, wall seconds, emulator disk growth in bytes)."""
     from marketplace_elt.el import sync
 
-    _say("full sync of every stream (embedded loader) ...")
+    before = emulator_data_bytes(settings)
     started = time.perf_counter()
-    state.full_sync = sync(state.settings, full_refresh=True)
-    state.full_sync_s = time.perf_counter() - started
+    results = sync(settings, full_refresh=full_refresh)
+    wall = time.perf_counter() - started
+    return results, wall, figures.disk_growth(before, emulator_data_bytes(settings))
+
+
+def full_sync(state: BenchState) -> None:
+    _say("full sync of every stream into empty raw tables (embedded loader) ...")
+    state.full_sync, state.full_sync_s, state.full_sync_disk = timed_sync(state.settings, full_refresh=True)
+
+
+def _sync_figures(
+    results: list[Any], wall_s: float, copies: dict[str, Any], loads: dict[str, Any], disk: int | None
+) -> dict[str, Any]:
+    """Per stream and in total, each against the COPY and bare-load ceilings of the same table."""
+    streams = [
+        figures.stream_row(
+            r.stream,
+            r.sync_mode,
+            r.rows_read,
+            r.duration_s,
+            {"rows": copies[r.stream].rows, "seconds": copies[r.stream].seconds, "bytes": copies[r.stream].bytes}
+            if r.stream in copies
+            else None,
+            loads[r.stream].as_dict() if r.stream in loads else None,
+        )
+        for r in results
+    ]
+    return {"streams": streams, "total": figures.total_row(streams, wall_s), "disk_growth_bytes": disk}
 
 
 def phase_el(state: BenchState) -> None:
     from marketplace_bench.copy_baseline import copy_baseline
+    from marketplace_bench.load_baseline import load_ceiling
 
+    settings, repeats = state.settings, state.options.copy_repeats
     tables = [r.stream for r in state.full_sync]
-    _say(f"binary COPY baseline of {len(tables)} tables (fastest of {state.options.copy_repeats}) ...")
-    copies = copy_baseline(state.settings, tables, repeats=state.options.copy_repeats)
-    state.copy = {name: c for name, c in copies.items()}
-    streams = []
-    for r in state.full_sync:
-        c = copies[r.stream]
-        streams.append(
-            {
-                "stream": r.stream,
-                "sync_mode": r.sync_mode,
-                "rows": r.rows_read,
-                "seconds": r.duration_s,
-                "rows_per_s": round(r.rows_per_s, 1),
-                "copy_rows": c.rows,
-                "copy_seconds": round(c.seconds, 4),
-                "copy_bytes": c.bytes,
-                "copy_rows_per_s": round(c.rows_per_s, 1),
-                "ratio_to_copy": _ratio(r.rows_per_s, c.rows_per_s),
-            }
-        )
-    rows = sum(r.rows_read for r in state.full_sync)
-    seconds = state.full_sync_s or sum(r.duration_s for r in state.full_sync)
-    copy_s = sum(c.seconds for c in copies.values())
-    total = {
-        "rows": rows,
-        "seconds": round(seconds, 3),
-        "rows_per_s": round(rows / seconds, 1) if seconds else None,
-        "copy_seconds": round(copy_s, 4),
-        "copy_rows_per_s": round(rows / copy_s, 1) if copy_s else None,
-    }
-    total["ratio_to_copy"] = _ratio(total["rows_per_s"], total["copy_rows_per_s"])
-    state.result["el"] = {"streams": streams, "total": total}
-    orders = next((s for s in streams if s["stream"] == "orders"), None)
-    state.targets.append(
-        Target(
-            name="el_orders_vs_copy",
-            description="orders full sync speed / binary COPY speed",
-            value=orders["ratio_to_copy"] if orders else None,
-            op=">=",
-            threshold=0.5,
-            unit="x",
-        )
-    )
+    _say(f"binary COPY baseline of {len(tables)} tables (fastest of {repeats}) ...")
+    copies = copy_baseline(settings, tables, repeats=repeats)
+    state.copy = dict(copies)
+    _say(f"bare Parquet load job of {len(tables)} tables into scratch tables (fastest of {repeats}) ...")
+    loads = load_ceiling(settings, tables, repeats=repeats)
+    _say("re-sync: a second full sync into the now existing raw tables ...")
+    resync, resync_s, resync_disk = timed_sync(settings, full_refresh=True)
+    assert state.full_sync_s is not None
+    el = _sync_figures(state.full_sync, state.full_sync_s, copies, loads, state.full_sync_disk)
+    el["resync"] = _sync_figures(resync, resync_s, copies, loads, resync_disk)
+    data_dir = emulator_data_dir(settings)
+    el["emulator_data_dir"] = str(data_dir) if data_dir is not None else None
+    state.result["el"] = el
+    state.targets.extend(figures.el_targets(el))
 
 
-def phase_peer(state: BenchState) -> None:
-    from marketplace_bench.copy_baseline import copy_baseline
-    from marketplace_bench.peer import run_peer
+def _peer_entry(peer: Any, copy_rows_per_s: float | None, source_rows: int | None) -> dict[str, Any]:
+    """One dlt configuration's figures, or why it could not be measured."""
+    from marketplace_bench.peer import CONFIGURATIONS
 
-    _say(f"peer: {PEER_TABLE} through dlt's default configuration (own venv under MELT_HOME) ...")
-    peer = run_peer(state.settings, PEER_TABLE)
-    copy = state.copy.get(PEER_TABLE) or copy_baseline(state.settings, [PEER_TABLE], repeats=1)[PEER_TABLE]
-    loader = next((r for r in state.full_sync if r.stream == PEER_TABLE), None)
-    entry: dict[str, Any] = {
-        "tool": "dlt",
-        "configuration": "sql_database source, default backend (sqlalchemy) and chunk size -> duckdb destination",
-        "table": PEER_TABLE,
-        "available": peer.available,
-    }
-    if peer.available:
+    entry: dict[str, Any] = {"description": CONFIGURATIONS[peer.configuration], "available": peer.available}
+    if peer.available and source_rows is not None and peer.rows != source_rows:
+        entry.update(available=False, reason=f"dlt reported {peer.rows:,} rows loaded; the source has {source_rows:,}")
+    elif peer.available:
         entry.update(
             version=peer.version,
             rows=peer.rows,
             seconds=round(peer.seconds, 3),
             steps=peer.steps,
             rows_per_s=round(peer.rows_per_s, 1),
-            copy_rows_per_s=round(copy.rows_per_s, 1),
-            ratio_to_copy=_ratio(peer.rows_per_s, copy.rows_per_s),
+            ratio_to_copy=_ratio(peer.rows_per_s, copy_rows_per_s),
         )
-        if loader is not None:
-            entry["loader_rows_per_s"] = round(loader.rows_per_s, 1)
-            entry["loader_vs_peer"] = _ratio(loader.rows_per_s, peer.rows_per_s)
     else:
         entry["reason"] = peer.reason
-        state.result["errors"]["peer"] = f"dlt peer unavailable: {peer.reason}"
+    return entry
+
+
+def phase_peer(state: BenchState) -> None:
+    from marketplace_bench.copy_baseline import copy_baseline
+    from marketplace_bench.peer import CONFIGURATIONS, run_peer
+
+    copy = state.copy.get(PEER_TABLE) or copy_baseline(state.settings, [PEER_TABLE], repeats=1)[PEER_TABLE]
+    source_rows = (state.result.get("source_rows") or {}).get(PEER_TABLE)
+    configurations: dict[str, dict[str, Any]] = {}
+    for name in CONFIGURATIONS:
+        _say(f"peer: {PEER_TABLE} through dlt, configuration {name!r} (own venv under MELT_HOME) ...")
+        configurations[name] = _peer_entry(run_peer(state.settings, PEER_TABLE, name), copy.rows_per_s, source_rows)
+    loader = next((r for r in state.full_sync if r.stream == PEER_TABLE), None)
+    summary = figures.peer_summary(configurations, round(loader.rows_per_s, 1) if loader is not None else None)
+    defaults = configurations["defaults"]
+    entry: dict[str, Any] = {
+        "tool": "dlt",
+        "table": PEER_TABLE,
+        "version": next((c["version"] for c in configurations.values() if c.get("version")), None),
+        "copy_rows_per_s": round(copy.rows_per_s, 1),
+        **summary,
+        "configurations": configurations,
+        # the default configuration's figures, at the top level as before
+        "configuration": defaults["description"],
+        **{k: defaults[k] for k in ("rows", "seconds", "steps", "rows_per_s", "ratio_to_copy") if k in defaults},
+        "loader_vs_defaults": _ratio(summary["loader_rows_per_s"], defaults.get("rows_per_s")),
+    }
+    if not summary["available"]:
+        reasons = "; ".join(f"{n}: {c.get('reason')}" for n, c in configurations.items())
+        entry["reason"] = reasons
+        state.result["errors"]["peer"] = f"dlt peer unavailable in every configuration ({reasons})"
     state.result["peer"] = entry
 
 
@@ -253,20 +283,10 @@ def phase_dbt(state: BenchState) -> None:
         state.result["errors"]["dbt"] = (
             f"DAG run {run.state} (not successful: {', '.join(failed[:5])}); see {run.log_path}"
         )
-    state.targets.append(
-        Target(
-            name="cosmos_vs_plain_dbt",
-            description="dbt groups under Cosmos / plain `dbt build`",
-            value=state.result["dbt"]["ratio"],
-            op="<=",
-            threshold=1.5,
-            unit="x",
-        )
-    )
+    state.targets.append(figures.cosmos_target(state.result["dbt"]))
 
 
 def phase_incremental(state: BenchState) -> None:
-    from marketplace_elt.el import sync
     from marketplace_sim import advance, table_counts
 
     settings = state.settings
@@ -280,15 +300,17 @@ def phase_incremental(state: BenchState) -> None:
     _say("source advance --days 1 ...")
     report = advance(settings, days=1)
     total_rows = sum(table_counts(settings).values())
+    disk_before = emulator_data_bytes(settings)
     _say("incremental sync ...")
-    started = time.perf_counter()
-    results = sync(settings)
-    el_s = time.perf_counter() - started
+    results, el_s, el_disk = timed_sync(settings, full_refresh=False)
     read = sum(r.rows_read for r in results)
     _say("incremental `dbt build` ...")
     dbt_s = plain_dbt_build(state, "incremental")
+    disk_after = emulator_data_bytes(settings)
     full_el = state.full_sync_s
-    state.result["incremental"] = {
+    el_streams_s = sum(r.duration_s for r in results)
+    full_streams_s = sum(r.duration_s for r in state.full_sync) if state.full_sync else None
+    inc: dict[str, Any] = {
         "days": 1,
         "source_changes": dict(report.changes),
         "rows_read": read,
@@ -297,21 +319,18 @@ def phase_incremental(state: BenchState) -> None:
         "el_seconds": round(el_s, 2),
         "full_el_seconds": round(full_el, 2) if full_el else None,
         "el_ratio": _ratio(el_s, full_el),
+        "el_streams_seconds": round(el_streams_s, 2),
+        "full_el_streams_seconds": round(full_streams_s, 2) if full_streams_s else None,
+        "el_streams_ratio": _ratio(el_streams_s, full_streams_s),
         "per_stream": {r.stream: {"rows": r.rows_read, "seconds": r.duration_s} for r in results},
         "dbt_seconds": round(dbt_s, 2),
         "full_dbt_seconds": round(state.plain_dbt_s, 2),
         "dbt_ratio": _ratio(dbt_s, state.plain_dbt_s),
+        "el_disk_growth_bytes": el_disk,
+        "disk_growth_bytes": figures.disk_growth(disk_before, disk_after),
     }
-    state.targets.append(
-        Target(
-            name="incremental_el_vs_full",
-            description="incremental EL time / full sync time",
-            value=state.result["incremental"]["el_ratio"],
-            op="<",
-            threshold=0.05,
-            unit="x",
-        )
-    )
+    state.result["incremental"] = inc
+    state.targets.extend(figures.incremental_targets(inc))
 
 
 def phase_parse(state: BenchState) -> None:
@@ -330,23 +349,14 @@ def phase_parse(state: BenchState) -> None:
         "sdk_median_s": round(parsed.sdk_median_s, 4),
         "cold_median_s": round(parsed.cold_median_s, 4),
     }
-    state.targets.append(
-        Target(
-            name="dag_parse",
-            description="DAG file parse in the DAG processor, median",
-            value=parsed.median_s,
-            op="<",
-            threshold=0.3,
-            unit=" s",
-        )
-    )
+    state.targets.append(figures.parse_target(parsed.median_s))
 
 
 def phase_run(state: BenchState) -> None:
     from marketplace_bench.memory import PeakMemory, emulator_pid, postgres_pid
 
     base = state.base
-    workspace = Workspace("benchrun", base)
+    workspace = Workspace(f"{state.options.workspace}run", base)
     _say("`make run` (marketplace-elt pipeline run) on an empty source and warehouse ...")
     workspace.create(fresh=True)
     env = {**os.environ, **workspace.env()}
@@ -390,6 +400,39 @@ PHASE_FUNCTIONS: dict[str, Callable[[BenchState], None]] = {
 }
 
 
+@contextlib.contextmanager
+def workspace_lock(base: Settings, name: str) -> Iterator[None]:
+    """Hold MELT_HOME/bench/<name>.lock for the run; a second run on the same workspace refuses.
+
+    Both runs would reseed the same source database and drop the same datasets under each other.
+    The lock is an advisory ``flock`` released by the kernel when the process ends, however it ends.
+    """
+    from marketplace_elt.errors import UserError
+
+    path = base.home / "bench" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise UserError(
+                f"bench workspace {name!r} is in use by another `bench run` (pid {holder}); "
+                "wait for it to finish or pass --workspace with another name"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_bench(base: Settings, options: BenchOptions) -> tuple[dict[str, Any], Path]:
     """Run the selected phases; returns the result document and where it was written."""
     unknown = [p for p in options.phases if p not in PHASES]
@@ -397,8 +440,10 @@ def run_bench(base: Settings, options: BenchOptions) -> tuple[dict[str, Any], Pa
         from marketplace_elt.errors import UserError
 
         raise UserError(f"unknown bench phase {unknown[0]!r}; choose from {', '.join(PHASES)}")
-    workspace = Workspace("bench", base)
-    with workspace.activated():
+    workspace = Workspace(options.workspace, base)
+    if "run" in options.phases:
+        Workspace(f"{options.workspace}run", base)  # a name too long for the second workspace fails here
+    with workspace_lock(base, options.workspace), workspace.activated():
         return _run_bench(base, workspace, options)
 
 
@@ -415,6 +460,7 @@ def _run_bench(base: Settings, workspace: Workspace, options: BenchOptions) -> t
         "phases": list(options.phases),
         "machine": machine_info(),
         "workspace": {
+            "name": workspace.name,
             "source_database": workspace.database,
             **{k: v for k, v in workspace.env().items() if k.startswith("BQ_")},
         },
