@@ -23,7 +23,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_help_lists_every_command_group() -> None:
     out = _cli("--help").stdout
-    for group in ("config", "services", "source", "el", "dbt", "gates", "pipeline", "airflow"):
+    for group in ("config", "services", "source", "el", "landing", "dbt", "gates", "pipeline", "airflow"):
         assert f"\n    {group} " in out, group
 
 

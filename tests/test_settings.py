@@ -12,7 +12,7 @@ from marketplace_elt.settings import Settings
 
 
 def test_defaults_target_the_embedded_services(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("SOURCE_PG_PORT", "BQ_EMULATOR_PORT", "SOURCE_DB_URL", "BQ_USE_EMULATOR", "EL_BACKEND"):
+    for var in ("SOURCE_PG_PORT", "BQ_EMULATOR_PORT", "SOURCE_DB_URL", "BQ_USE_EMULATOR", "EL_BACKEND", "LANDING_DIR"):
         monkeypatch.delenv(var, raising=False)
     s = Settings.from_env()
     assert s.source_pg_port == 55432
@@ -21,6 +21,7 @@ def test_defaults_target_the_embedded_services(monkeypatch: pytest.MonkeyPatch) 
     assert s.source_db_url.endswith("@127.0.0.1:55432/marketplace")
     assert (s.raw_dataset, s.staging_dataset, s.marts_dataset) == ("raw", "staging", "marts")
     assert s.el_backend == "embedded"
+    assert s.landing_dir == s.home / "landing"
 
 
 def test_env_overrides_and_derived_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,6 +82,9 @@ BAD_SETTINGS = [
     ("MELT_EMBEDDED_POSTGRES", "sometimes", "is not a boolean"),
     ("MELT_HOME", "/etc/hostname", "is a file, not a directory"),
     ("BQ_CREDENTIALS_FILE", "/nonexistent/key.json", "is not a readable file"),
+    ("LANDING_DIR", "gs://provider-drops/landing", "is a GCS bucket; reading the landing zone from object storage"),
+    ("LANDING_DIR", "s3://provider-drops/landing", "is a URL (s3://); reading the landing zone"),
+    ("LANDING_DIR", "/etc/hostname", "is a file, not a directory"),
 ]
 
 
@@ -133,6 +137,7 @@ def test_schedule_presets_are_airflows_own() -> None:
         ("PIPELINE_DEADLINE_MINUTES", "0"),
         ("OPENLINEAGE_TRANSPORT", "off"),
         ("OPENLINEAGE_TRANSPORT", '{"type": "http", "url": "http://marquez:5000"}'),
+        ("LANDING_DIR", "/var/lib/marketplace-elt/landing-not-created-yet"),
     ],
 )
 def test_valid_values_pass(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:

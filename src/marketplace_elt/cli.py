@@ -28,6 +28,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
         "marketplace_elt.el.catalog_cli",
         "catalog: the stream catalog (airbyte/streams) and the dbt macro generated from it",
     ),
+    ("marketplace_elt.landing.cli", "landing: payment-provider daily files into raw (generate, load, status)"),
     ("marketplace_elt.transform.cli", "dbt: run the dbt project with the platform's settings"),
     ("marketplace_elt.quality.cli", "gates: run the Great Expectations quality gates"),
     ("marketplace_elt.publish.cli", "marts: publish the audited marts, roll back, compare with a full refresh"),

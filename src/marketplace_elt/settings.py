@@ -224,6 +224,24 @@ def _state_dir(name: str, raw: str) -> Path:
     return path
 
 
+def _landing_dir(name: str, raw: str) -> Path:
+    """LANDING_DIR: a local directory (it may not exist yet). Object-store URLs are refused: the
+    loader reads local files only, so a bucket is mirrored to a local folder first."""
+    example = "/var/lib/marketplace-elt/landing"
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", raw)
+    if scheme:
+        what = "a GCS bucket" if scheme.group(1).lower() == "gs" else f"a URL ({scheme.group(1)}://)"
+        raise ConfigError(
+            f"{name}={raw!r} is {what}; reading the landing zone from object storage is not implemented, "
+            f"only local folders are: set it to e.g. {example} (mirror the bucket there with "
+            "`gcloud storage rsync`)"
+        )
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{name}={raw!r} is a file, not a directory; set it to e.g. {example}")
+    return path
+
+
 def _readable_file(name: str, raw: str) -> str:
     """Empty, or a file this process can read."""
     if raw and not (Path(raw).expanduser().is_file() and os.access(Path(raw).expanduser(), os.R_OK)):
@@ -408,6 +426,15 @@ class Settings:
     airbyte_workspace_id: str = setting("AIRBYTE_WORKSPACE_ID", "", "Airbyte workspace for `el airbyte apply`")
     bq_credentials_file: str = setting(
         "BQ_CREDENTIALS_FILE", "", "service-account JSON for Airbyte's destination", _readable_file
+    )
+
+    # --- payment-provider file drops (the landing zone, docs/landing-zone.md) ---
+    landing_dir: Path = setting(  # noqa: RUF009 (a field() with metadata, not a shared default)
+        "LANDING_DIR",
+        lambda values: str(values["home"] / "landing"),
+        "folder the payment provider's daily CSV files land in (`landing load` reads it); a local "
+        "directory: gs:// buckets are not implemented",
+        _landing_dir,
     )
 
     # --- orchestration ---
