@@ -178,17 +178,20 @@ def resolve_fault_rates(overrides: Mapping[str, float] | None) -> dict[str, floa
     return rates
 
 
-def parse_fault_rate(text: str) -> tuple[str, float]:
-    """'name=rate' -> (name, rate), as given on the command line."""
+def parse_named_rate(text: str, flag: str, example: str) -> tuple[str, float]:
+    """'name=rate' -> (name, rate), as given on the command line to ``flag`` (``example``: a valid value)."""
     name, sep, value = text.partition("=")
     try:
         if not sep:
             raise ValueError
         return name.strip(), float(value)
     except ValueError:
-        raise UserError(
-            f"--fault-rate {text!r} is not NAME=RATE; write e.g. --fault-rate unknown_currency=0.01"
-        ) from None
+        raise UserError(f"{flag} {text!r} is not NAME=RATE; write e.g. {flag} {example}") from None
+
+
+def parse_fault_rate(text: str) -> tuple[str, float]:
+    """'name=rate' -> (name, rate), as given to ``--fault-rate``."""
+    return parse_named_rate(text, "--fault-rate", "unknown_currency=0.01")
 
 
 def exact_count(rate: float, population: int) -> int:

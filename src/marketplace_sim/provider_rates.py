@@ -48,11 +48,7 @@ def resolve_rates(overrides: Mapping[str, float] | None = None) -> dict[str, flo
 
 
 def parse_rate(text: str) -> tuple[str, float]:
-    """'name=rate' -> (name, rate), as given on the command line."""
-    name, sep, value = text.partition("=")
-    try:
-        if not sep:
-            raise ValueError
-        return name.strip(), float(value)
-    except ValueError:
-        raise UserError(f"--rate {text!r} is not NAME=RATE; write e.g. --rate duplicate_row=0.05") from None
+    """'name=rate' -> (name, rate), as given to ``--rate``."""
+    from marketplace_sim.faults import parse_named_rate
+
+    return parse_named_rate(text, "--rate", "duplicate_row=0.05")
