@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import yaml
 
@@ -171,33 +171,48 @@ class Stream:
         return tuple(sorted({s for rule in self.audit_rules for s in rule.reads}))
 
 
-@dataclass(frozen=True)
-class Catalog:
-    source_schema: str
-    streams: tuple[Stream, ...]
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+class NamedStreams(Generic[N]):
+    """Lookup by name over declared streams; shared by this catalog and the landing contracts."""
+
+    streams: tuple[N, ...]
+    kind = "stream"  # how an unknown name is reported
 
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.streams]
 
-    def stream(self, name: str) -> Stream:
+    def stream(self, name: str) -> N:
         for s in self.streams:
             if s.name == name:
                 return s
-        raise ConfigError(f"unknown stream {name!r}; choose from {', '.join(self.names)}")
+        raise ConfigError(f"unknown {self.kind} {name!r}; choose from {', '.join(self.names)}")
 
-    def select(self, names: list[str] | None) -> list[Stream]:
-        """The streams named (catalog order, duplicates removed), or all streams for None/empty."""
+    def select(self, names: list[str] | None) -> list[N]:
+        """The streams named (declaration order, duplicates removed), or all streams for None/empty."""
         if not names:
             return list(self.streams)
         wanted = {self.stream(n).name for n in names}
         return [s for s in self.streams if s.name in wanted]
 
 
+@dataclass(frozen=True)
+class Catalog(NamedStreams[Stream]):
+    source_schema: str
+    streams: tuple[Stream, ...]
+
+
 # --- parsing ------------------------------------------------------------------------------------
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     try:
         return str(path.relative_to(PROJECT_ROOT))
     except ValueError:
@@ -208,7 +223,7 @@ _current_dir: list[Path] = [CATALOG_DIR]
 
 
 def _file(stream: str) -> str:
-    return _display(_current_dir[-1] / f"{stream}.yml")
+    return display(_current_dir[-1] / f"{stream}.yml")
 
 
 def _fail(stream: str, problem: str) -> ConfigError:
@@ -432,7 +447,7 @@ def load_order(streams: Mapping[str, Stream]) -> list[str]:
         cycle = sorted(n for n in streams if n not in order)
         raise ConfigError(
             f"the streams {', '.join(cycle)} reference each other in a cycle (columns' `references` in "
-            f"{_display(_current_dir[-1])}); remove the reference that is not a real parent"
+            f"{display(_current_dir[-1])}); remove the reference that is not a real parent"
         )
     return order
 
@@ -444,41 +459,41 @@ def parse_catalog(
     _current_dir.append(directory)
     try:
         if not declarations:
-            raise ConfigError(f"the catalog declares no streams; add <stream>.yml files to {_display(directory)}")
+            raise ConfigError(f"the catalog declares no streams; add <stream>.yml files to {display(directory)}")
         known = frozenset(declarations)
         parsed = {name: parse_stream(name, data, known) for name, data in declarations.items()}
         if not isinstance(source_schema, str) or not _NAME.match(source_schema):
-            raise ConfigError(f"{_display(directory / SETTINGS_FILE)}: source_schema must name a schema, e.g. public")
+            raise ConfigError(f"{display(directory / SETTINGS_FILE)}: source_schema must name a schema, e.g. public")
         return Catalog(source_schema=source_schema, streams=tuple(parsed[n] for n in load_order(parsed)))
     finally:
         _current_dir.pop()
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{_display(path)} is not valid YAML{where}; fix the syntax") from None
+        raise ConfigError(f"{display(path)} is not valid YAML{where}; fix the syntax") from None
 
 
 @lru_cache(maxsize=4)
 def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     """The parsed, validated catalog of ``directory`` (cached per directory)."""
     if not directory.is_dir():
-        raise ConfigError(f"stream catalog {_display(directory)} is missing; restore it from version control")
+        raise ConfigError(f"stream catalog {display(directory)} is missing; restore it from version control")
     settings: Any = {}
     settings_path = directory / SETTINGS_FILE
     if settings_path.exists():
-        settings = _read_yaml(settings_path) or {}
+        settings = read_yaml(settings_path) or {}
         if not isinstance(settings, dict):
-            raise ConfigError(f"{_display(settings_path)} must be a mapping, e.g. source_schema: public")
+            raise ConfigError(f"{display(settings_path)} must be a mapping, e.g. source_schema: public")
         unknown = sorted(str(k) for k in settings if k not in _SETTINGS_KEYS)
         if unknown:
-            raise ConfigError(f"{_display(settings_path)} has unknown key(s) {', '.join(unknown)}; use source_schema")
+            raise ConfigError(f"{display(settings_path)} has unknown key(s) {', '.join(unknown)}; use source_schema")
     declarations = {
-        path.stem: _read_yaml(path) for path in sorted(directory.glob("*.yml")) if path.name != SETTINGS_FILE
+        path.stem: read_yaml(path) for path in sorted(directory.glob("*.yml")) if path.name != SETTINGS_FILE
     }
     return parse_catalog(declarations, settings.get("source_schema", "public"), directory)
 

@@ -24,9 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from marketplace_elt.el.catalog import _display as display_path
-from marketplace_elt.el.catalog import _read_yaml as read_yaml
-from marketplace_elt.el.catalog import load_catalog
+from marketplace_elt.el.catalog import NamedStreams, load_catalog, read_yaml
+from marketplace_elt.el.catalog import display as display_path
 from marketplace_elt.errors import ConfigError
 from marketplace_elt.settings import PROJECT_ROOT
 
@@ -114,25 +113,9 @@ class FileStream:
 
 
 @dataclass(frozen=True)
-class LandingContract:
+class LandingContract(NamedStreams[FileStream]):
     streams: tuple[FileStream, ...]
-
-    @property
-    def names(self) -> list[str]:
-        return [s.name for s in self.streams]
-
-    def stream(self, name: str) -> FileStream:
-        for s in self.streams:
-            if s.name == name:
-                return s
-        raise ConfigError(f"unknown landing stream {name!r}; choose from {', '.join(self.names)}")
-
-    def select(self, names: list[str] | None) -> list[FileStream]:
-        """The streams named (declaration order, duplicates removed), or all for None/empty."""
-        if not names:
-            return list(self.streams)
-        wanted = {self.stream(n).name for n in names}
-        return [s for s in self.streams if s.name in wanted]
+    kind = "landing stream"
 
     def stream_of(self, file_name: str) -> FileStream | None:
         """The stream whose file_pattern the file name matches (None for any other file)."""
